@@ -1,0 +1,187 @@
+"""Platforms: devices, the links between them, and the site they stand in.
+
+A site has a power usage effectiveness (PUE: facility energy over IT energy,
+The Green Grid White Paper #49, 2012) and a grid carbon intensity in grams
+of CO2-equivalent per kWh. Platforms are read from YAML or JSON files (see
+``docs`` in the README and ``devices/schemas/platform.schema.json``) or named
+by a built-in preset in ``devices/presets/``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from devices.device import CPU, GPU, Device
+from devices.link import INSTANT, Link
+from workloads.errors import InputError
+from workloads.validate import mapping, number, sequence, text
+
+PRESET_DIR = Path(__file__).with_name("presets")
+SCHEMA = Path(__file__).with_name("schemas") / "platform.schema.json"
+
+#: Device kind -> class, or "module:Class" imported on first use (QPUs pull in
+#: Qiskit, which only workflows with quantum tasks should pay for).
+DEVICE_KINDS: dict[str, type[Device] | str] = {
+    "processor": Device,
+    "cpu": CPU,
+    "gpu": GPU,
+}
+
+
+def register_device_kind(kind: str, cls: type[Device] | str) -> None:
+    """Make ``kind`` usable in platform files."""
+    DEVICE_KINDS[kind] = cls
+
+
+def device_class(kind: str, *, source: str | None = None, item: str | None = None) -> type[Device]:
+    cls = DEVICE_KINDS.get(kind)
+    if cls is None:
+        raise InputError(f"unknown device kind {kind!r} (known: {', '.join(sorted(DEVICE_KINDS))})",
+                         source=source, item=item)
+    if isinstance(cls, str):
+        module, _, attr = cls.partition(":")
+        cls = DEVICE_KINDS[kind] = getattr(importlib.import_module(module), attr)
+    return cls
+
+
+class Platform:
+    """Devices in a fixed order (ties between devices go to the earlier one),
+    links between named pairs, a default link, and the site's PUE and carbon."""
+
+    def __init__(self, name: str, devices: Iterable[Device], *,
+                 links: Mapping[tuple[str, str], Link] | None = None,
+                 default_link: Link = INSTANT, pue: float = 1.0,
+                 carbon_g_per_kwh: float = 0.0, source: str | None = None,
+                 meta: Mapping[str, Any] | None = None):
+        self.name = name
+        self.devices: list[Device] = list(devices)
+        self.source = source
+        self.meta = dict(meta or {})
+        self.by_name: dict[str, Device] = {}
+        for d in self.devices:
+            if d.name in self.by_name:
+                raise InputError("duplicate device name", source=source, item=f"device {d.name!r}")
+            self.by_name[d.name] = d
+        if not self.devices:
+            raise InputError("a platform needs at least one device", source=source, item="devices")
+        self.links: dict[tuple[str, str], Link] = {}
+        for (a, b), link in (links or {}).items():
+            for end in (a, b):
+                if end not in self.by_name:
+                    raise InputError(f"unknown device {end!r}", source=source, item=f"link {a} - {b}")
+            self.links[a, b] = self.links[b, a] = link
+        self.default_link = default_link
+        self.pue = pue
+        self.carbon_g_per_kwh = carbon_g_per_kwh
+        if pue < 1:
+            raise InputError(f"PUE must be at least 1, got {pue}", source=source, item="site: pue")
+
+    def device(self, name: str) -> Device:
+        return self.by_name[name]
+
+    def link(self, a: str, b: str) -> Link:
+        return self.links.get((a, b), self.default_link)
+
+    def transfer_time(self, edge: Mapping[str, Any], src: str, dst: str) -> float:
+        """Seconds to move an edge's data from device ``src`` to device ``dst``."""
+        if src == dst:
+            return 0.0
+        cost = edge.get("cost")
+        if cost is not None:
+            return cost
+        return self.link(src, dst).time(edge.get("data_bytes", 0.0))
+
+    def mean_transfer_time(self, edge: Mapping[str, Any]) -> float:
+        """Mean transfer time of an edge over ordered pairs of distinct devices
+        (HEFT's average communication cost, Topcuoglu et al. 2002, eq. 3)."""
+        cost = edge.get("cost")
+        if cost is not None:
+            return cost
+        latency, inverse_bw = self._mean_link
+        return latency + edge.get("data_bytes", 0.0) * inverse_bw
+
+    @property
+    def _mean_link(self) -> tuple[float, float]:
+        cached = self.__dict__.get("_mean_link_cache")
+        if cached is None:
+            p = len(self.devices)
+            pairs = p * (p - 1)
+            if pairs == 0:
+                cached = (0.0, 0.0)
+            else:
+                named = len(self.links)  # both directions are stored
+                lat = self.default_link.latency * (pairs - named)
+                inv = (1 / self.default_link.bandwidth) * (pairs - named)
+                for link in self.links.values():
+                    lat += link.latency
+                    inv += 1 / link.bandwidth
+                cached = (lat / pairs, inv / pairs)
+            self.__dict__["_mean_link_cache"] = cached
+        return cached
+
+    def __repr__(self) -> str:
+        return f"Platform({self.name!r}, {len(self.devices)} devices)"
+
+
+def platform_from_spec(spec: Any, *, source: str | None = None) -> Platform:
+    """Build a platform from the parsed content of a platform file."""
+    from workloads.schema import check_schema
+
+    check_schema(spec, SCHEMA, source=source)
+    devices: list[Device] = []
+    for i, entry in enumerate(sequence(spec["devices"], "devices", source=source)):
+        entry = mapping(entry, f"devices[{i}]", source=source)
+        kind = entry.get("kind", "processor")
+        cls = device_class(kind, source=source, item=f"devices[{i}]")
+        count = number(entry.get("count", 1), f"devices[{i}]: count", source=source,
+                       positive=True, integer=True)
+        name = text(entry.get("name"), f"devices[{i}]: name", source=source)
+        for k in range(count):
+            one = dict(entry, name=name if count == 1 else f"{name}{k}")
+            devices.append(cls.from_spec(one, source=source))
+    links_spec = spec.get("links", {}) or {}
+    default = INSTANT
+    if "default" in links_spec:
+        default = _link(links_spec["default"], "links: default", source)
+    links: dict[tuple[str, str], Link] = {}
+    for i, entry in enumerate(links_spec.get("between", []) or []):
+        a, b = entry["devices"]
+        links[a, b] = _link(entry, f"links: between[{i}]", source)
+    site = spec.get("site", {}) or {}
+    return Platform(
+        spec.get("name", Path(source).stem if source else "platform"), devices,
+        links=links, default_link=default,
+        pue=number(site.get("pue", 1.0), "site: pue", source=source),
+        carbon_g_per_kwh=number(site.get("carbon_g_per_kwh", 0.0), "site: carbon_g_per_kwh",
+                                source=source),
+        source=source, meta={k: v for k, v in spec.items() if k in ("description", "sources")},
+    )
+
+
+def _link(entry: Mapping[str, Any], item: str, source: str | None) -> Link:
+    bandwidth = entry.get("bandwidth")
+    return Link(latency=number(entry.get("latency", 0.0), f"{item}: latency", source=source),
+                bandwidth=INSTANT.bandwidth if bandwidth is None else
+                number(bandwidth, f"{item}: bandwidth", source=source, positive=True))
+
+
+def presets() -> list[str]:
+    """Names of the built-in platform presets."""
+    return sorted(p.stem for p in PRESET_DIR.glob("*.yaml"))
+
+
+def load_platform(name_or_path: str | Path) -> Platform:
+    """Read a platform from a file path, or a built-in preset by name."""
+    from workloads.schema import read_data
+
+    path = Path(name_or_path)
+    if not path.exists() and not path.suffix:
+        preset = PRESET_DIR / f"{name_or_path}.yaml"
+        if preset.exists():
+            path = preset
+        else:
+            raise InputError(f"no such platform file or preset (presets: {', '.join(presets())})",
+                             source=str(name_or_path))
+    return platform_from_spec(read_data(path), source=str(path))

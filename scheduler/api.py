@@ -1,0 +1,120 @@
+"""The Python API: load, simulate, read the result.
+
+>>> from scheduler.api import load, simulate
+>>> workflow, platform = load("../shared/cases/topcuoglu2002.json")
+>>> result = simulate(workflow, platform, policy="heft")
+>>> result.metrics.makespan
+80.0
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from devices.platform import Platform, load_platform
+from scheduler.engine import Engine
+from scheduler.metrics import Metrics, compute
+from scheduler.policy import Plan, Policy
+from scheduler.trace import Trace
+from workloads.errors import InputError
+from workloads.workflow import Workflow
+
+
+@dataclass
+class Result:
+    """One run: what ran where (trace), what it cost (metrics), and any static plan."""
+
+    workflow: Workflow
+    platform: Platform
+    policy: str
+    seed: int
+    trace: Trace
+    metrics: Metrics
+    plan: Plan | None = None
+
+    def summary(self) -> dict[str, Any]:
+        """The JSON summary: headline metrics, per-device figures and the schedule."""
+        m = self.metrics
+        return {
+            "workflow": self.workflow.name,
+            "platform": self.platform.name,
+            "policy": self.policy,
+            "seed": self.seed,
+            "makespan": m.makespan,
+            "energy_j": m.energy_j,
+            "facility_energy_j": m.facility_energy_j,
+            "carbon_g": m.carbon_g,
+            "cost_usd": m.cost_usd,
+            "slr": m.slr,
+            "speedup": m.speedup,
+            "planned_makespan": self.plan.makespan if self.plan else None,
+            "devices": [vars(d) for d in m.devices],
+            "schedule": [
+                {"task": r.task, "device": r.device, "start": r.start, "finish": r.finish,
+                 "energy_j": m.task_energy_j.get(r.task, 0.0)}
+                for r in self.trace.tasks if r.status == "done"],
+            "failed": dict(self.trace.failed),
+            "notes": list(self.trace.notes),
+        }
+
+
+def load(workflow_path: str | Path, platform: str | Path | None = None) -> tuple[Workflow, Platform]:
+    """Read a workflow and the platform to run it on.
+
+    ``platform`` is a platform file or preset name; without it, the platform
+    the workflow file carries (cost-matrix instances carry one).
+    """
+    from workloads.loaders import load_workflow
+
+    workflow = load_workflow(workflow_path)
+    if platform is not None:
+        return workflow, load_platform(platform)
+    if workflow.platform is None:
+        raise InputError("this workflow carries no platform: give one with --platform FILE|PRESET",
+                         source=str(workflow_path))
+    return workflow, workflow.platform
+
+
+def simulate(workflow: Workflow, platform: Platform, policy: str | Policy = "heft", *,
+             seed: int = 0, **options: Any) -> Result:
+    """Run ``workflow`` on ``platform`` under ``policy`` (a name or an instance)."""
+    from scheduler.policies import make_policy
+
+    if isinstance(policy, str):
+        policy = make_policy(policy, seed=seed, **options)
+    engine = Engine(workflow, platform, policy)
+    trace = engine.run()
+    metrics = compute(trace, platform, engine.problem)
+    return Result(workflow, platform, policy.name, seed, trace, metrics, engine.plan)
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that readers see the old file or the new one, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_result(result: Result, out_dir: str | Path) -> list[Path]:
+    """Write ``trace.csv`` and ``summary.json`` into ``out_dir``, each atomically."""
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise InputError("exists and is not a directory", source=str(out))
+    files = [(out / "trace.csv", result.trace.to_csv()),
+             (out / "summary.json", json.dumps(result.summary(), indent=2) + "\n")]
+    for path, text in files:
+        write_atomic(path, text)
+    return [p for p, _ in files]

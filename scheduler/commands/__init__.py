@@ -1,0 +1,1 @@
+"""One module per ``hybridsched`` subcommand (see :mod:`scheduler.cli`)."""

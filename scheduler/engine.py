@@ -1,0 +1,227 @@
+"""The engine: a SimPy environment that executes a workflow on a platform.
+
+Few concepts, each exact:
+
+* A task is **bound** to a device: all at time 0 for a static plan, or when a
+  dynamic policy places it. Each device runs its bound tasks in bind order.
+* When a task and its predecessor are both bound and the predecessor has
+  finished, the edge's data moves: a SimPy timeout of the transfer time
+  (none when both ran on one device).
+* A task **starts** when all its inputs have arrived, it heads its device's
+  queue and the device has the slots it needs; it **finishes** after its
+  execution time, a SimPy timeout.
+* A dynamic policy is asked to place the ready tasks once per instant at
+  which some became ready or a device freed up, after all events of that
+  instant.
+
+Everything is event-driven: one timeout per task and one per transfer
+between devices, no polling. Ties follow SimPy's event order, which follows
+workflow and platform order, so equal inputs give equal traces.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Callable
+
+import simpy
+
+from devices.platform import Platform
+from scheduler.policy import Plan, Policy, PolicyError
+from scheduler.problem import Problem, unrunnable_reason
+from scheduler.trace import TaskRun, Trace, Transfer
+from workloads.errors import InputError
+from workloads.workflow import Workflow
+
+
+class Engine:
+    """Runs one workflow on one platform under one policy; :meth:`run` returns the trace."""
+
+    def __init__(self, workflow: Workflow, platform: Platform, policy: Policy):
+        self.workflow = workflow
+        self.platform = platform
+        self.policy = policy
+        self.env = simpy.Environment(initial_time=0.0)
+        self.problem = Problem(workflow, platform)
+        n = len(workflow.tasks)
+        self.tasks = workflow.tasks
+        self.devices = platform.devices
+        self.device_index = {d.name: j for j, d in enumerate(self.devices)}
+        self.preds = self.problem.preds
+        self.succs = self.problem.succs
+        #: Device index each task is bound to, or -1.
+        self.bound = [-1] * n
+        #: Inputs not yet arrived, counted once a task is bound.
+        self.missing = [0] * n
+        #: Predecessors not yet finished.
+        self.waiting_on = [len(p) for p in self.preds]
+        self.finish_at: list[float | None] = [None] * n
+        self.queues: list[deque[int]] = [deque() for _ in self.devices]
+        self.free_slots = [d.slots for d in self.devices]
+        self.ready: list[int] = []
+        self.plan: Plan | None = None
+        self.trace = Trace()
+        self._decision_pending = False
+        self._view = None
+
+    # -- running ------------------------------------------------------------
+
+    def run(self) -> Trace:
+        """Execute the workflow to the end and return its trace."""
+        self.plan = self._call(lambda: self.policy.plan(self.problem), "planning")
+        if self.plan is not None:
+            self._bind_plan(self.plan)
+        else:
+            self.ready = [i for i, w in enumerate(self.waiting_on) if w == 0]
+            self._request_decision()
+        self.env.run()
+        self._check_complete()
+        self.trace.tasks.sort(key=lambda r: (r.start, self.workflow.index[r.task]))
+        self.trace.transfers.sort(key=lambda t: t.start)
+        return self.trace
+
+    def bind(self, i: int, p: int) -> None:
+        """Queue task ``i`` on device ``p``; start the transfers it can."""
+        self.bound[i] = p
+        self.queues[p].append(i)
+        self.missing[i] = len(self.preds[i])
+        for u in self.preds[i]:
+            if self.finish_at[u] is not None:
+                self._transfer(u, i)
+        self._try_start(p)
+
+    def _bind_plan(self, plan: Plan) -> None:
+        name = self.policy.name
+        device_of = plan.device
+        order = []
+        for i, task in enumerate(self.tasks):
+            dev = device_of.get(task.id)
+            if dev is None:
+                raise PolicyError("the plan leaves this task out", item=f"policy {name!r}: task {task.id!r}")
+            p = self.device_index.get(dev)
+            if p is None:
+                raise PolicyError(f"the plan names unknown device {dev!r}", item=f"policy {name!r}: task {task.id!r}")
+            reason = self.devices[p].check(task)
+            if reason:
+                raise PolicyError(f"the plan puts it on {dev}, which cannot run it: {reason}",
+                                  item=f"policy {name!r}: task {task.id!r}")
+            order.append((plan.start.get(task.id, 0.0), i, p))
+        for _, i, p in sorted(order):
+            self.bind(i, p)
+
+    def _transfer(self, u: int, v: int) -> None:
+        pu, pv = self.bound[u], self.bound[v]
+        if pu == pv:
+            self._arrive(v)
+            return
+        seconds = self.problem.comm_time(u, v, pu, pv)
+        now = self.env.now
+        edge = self.problem.edge(u, v)
+        self.trace.transfers.append(Transfer(
+            self.tasks[u].id, self.tasks[v].id, self.devices[pu].name, self.devices[pv].name,
+            now, now + seconds, edge.get("data_bytes", 0.0)))
+        if seconds == 0:
+            self._arrive(v)
+        else:
+            self.env.timeout(seconds).callbacks.append(lambda _e, v=v: self._arrive(v))
+
+    def _arrive(self, v: int) -> None:
+        self.missing[v] -= 1
+        if self.missing[v] == 0:
+            self._try_start(self.bound[v])
+
+    def _try_start(self, p: int) -> None:
+        queue = self.queues[p]
+        device = self.devices[p]
+        while queue:
+            i = queue[0]
+            if self.missing[i]:
+                return
+            task = self.tasks[i]
+            need = device.slots_needed(task)
+            if self.free_slots[p] < need:
+                return
+            queue.popleft()
+            self.free_slots[p] -= need
+            start = self.env.now
+            seconds = device.exec_time(task)
+            self.env.timeout(seconds).callbacks.append(
+                lambda _e, i=i, p=p, start=start, need=need: self._finish(i, p, start, need))
+
+    def _finish(self, i: int, p: int, start: float, need: int) -> None:
+        now = self.env.now
+        device = self.devices[p]
+        self.free_slots[p] += need
+        self.finish_at[i] = now
+        self.trace.tasks.append(TaskRun(self.tasks[i].id, device.name, start, now, need / device.slots))
+        for v in self.succs[i]:
+            self.waiting_on[v] -= 1
+            if self.bound[v] >= 0:
+                self._transfer(i, v)
+            elif self.waiting_on[v] == 0:
+                self.ready.append(v)
+        self._try_start(p)
+        if self.plan is None and self.ready:
+            self._request_decision()
+
+    # -- dynamic decisions -------------------------------------------------------
+
+    def _request_decision(self) -> None:
+        if self._decision_pending or not self.ready:
+            return
+        self._decision_pending = True
+        event = self.env.event()
+        event.callbacks.append(self._decide)
+        event.succeed()
+
+    def _decide(self, _event: simpy.Event) -> None:
+        from scheduler.view import View
+
+        self._decision_pending = False
+        self.ready.sort()
+        if self._view is None:
+            self._view = View(self)
+        view = self._view
+        ready = [self.tasks[i] for i in self.ready]
+        self._call(lambda: self.policy.select(ready, view), "placing ready tasks", ready[0].id)
+        placed = set(view.take_placed())
+        if placed:
+            self.ready = [i for i in self.ready if i not in placed]
+
+    def _call(self, fn: Callable, doing: str, task_id: str | None = None):
+        try:
+            return fn()
+        except InputError:
+            raise
+        except Exception as err:  # a policy's bug must not look like ours
+            at = f": task {task_id!r}" if task_id else ""
+            raise PolicyError(f"raised {type(err).__name__} while {doing}: {err}",
+                              item=f"policy {self.policy.name!r}{at}") from err
+
+    # -- the end ----------------------------------------------------------------
+
+    def _check_complete(self) -> None:
+        if all(f is not None for f in self.finish_at):
+            return
+        name = self.policy.name
+        if self.ready:
+            task = self.tasks[self.ready[0]]
+            if not any(d.can_run(task) for d in self.devices):
+                raise InputError(unrunnable_reason(task, self.devices),
+                                 source=self.workflow.source, item=f"task {task.id!r}")
+            raise PolicyError("never placed this ready task, and nothing else was left to run",
+                              item=f"policy {name!r}: task {task.id!r}")
+        for p, queue in enumerate(self.queues):
+            if queue:
+                task = self.tasks[queue[0]]
+                raise PolicyError(f"deadlock: {task.id!r} heads the queue of {self.devices[p].name} but "
+                                  f"waits for a predecessor queued behind it",
+                                  item=f"policy {name!r}: task {task.id!r}")
+        raise PolicyError("the run ended with tasks unfinished", item=f"policy {name!r}")
+
+
+def execute(workflow: Workflow, platform: Platform, policy: Policy) -> tuple[Trace, Plan | None]:
+    """Run ``workflow`` on ``platform`` under ``policy``; return the trace and any static plan."""
+    engine = Engine(workflow, platform, policy)
+    trace = engine.run()
+    return trace, engine.plan

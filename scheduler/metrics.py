@@ -1,0 +1,112 @@
+"""Metrics, computed from a trace and the platform, never from the engine.
+
+Formulas (time in seconds, power in watts, energy in joules):
+
+* makespan ``M``: the last finish of a task or transfer, from time 0.
+* device energy: ``idle_w * M + (busy_w - idle_w) * sum(share * duration)``
+  over its task runs, where ``share`` is the fraction of the device's slots
+  a run held (SimGrid's linear host-energy model: Heinrich et al.,
+  SimuTools 2017). ``energy_j`` is the sum over devices (IT energy).
+* facility energy: ``energy_j * PUE`` (The Green Grid, WP #49, 2012).
+* carbon: ``facility energy in kWh * carbon_g_per_kwh`` (grams CO2e; the
+  location-based method of the GHG Protocol Scope 2 Guidance, 2015).
+* cost: per device, ``usd_per_hour / 3600`` times ``M`` for ``reserved``
+  billing, or times ``sum(share * duration)`` for ``per-use``.
+* utilisation: ``sum(share * duration) / M`` per device.
+* task energy: ``busy_w * share * duration`` of its run (the device's busy
+  power over its run); what is left of a device's energy is its idle energy.
+* SLR: ``M / sum over the critical path (by minimum costs, CP_MIN) of each
+  task's minimum execution time`` (Topcuoglu et al. 2002, eq. 7); >= 1.
+* speedup: the best single device's sequential time over ``M`` (eq. 8).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from devices.device import PER_USE
+from devices.platform import Platform
+from scheduler.trace import Trace
+
+J_PER_KWH = 3.6e6
+
+
+@dataclass
+class DeviceMetrics:
+    device: str
+    kind: str
+    busy_s: float
+    utilisation: float
+    energy_j: float
+    idle_energy_j: float
+    cost_usd: float
+
+
+@dataclass
+class Metrics:
+    makespan: float
+    energy_j: float
+    facility_energy_j: float
+    carbon_g: float
+    cost_usd: float
+    devices: list[DeviceMetrics] = field(default_factory=list)
+    #: Joules attributed to each task's completed run.
+    task_energy_j: dict[str, float] = field(default_factory=dict)
+    slr: float | None = None
+    speedup: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def compute(trace: Trace, platform: Platform, problem: Any = None) -> Metrics:
+    """All metrics of a run. ``problem`` (a :class:`~scheduler.problem.Problem`)
+    adds SLR and speedup, which need every task's cost on every device."""
+    makespan = trace.makespan
+    weighted_busy: dict[str, float] = {}
+    task_energy: dict[str, float] = {}
+    for run in trace.tasks:
+        busy = run.share * (run.finish - run.start)
+        weighted_busy[run.device] = weighted_busy.get(run.device, 0.0) + busy
+        if run.status == "done":
+            task_energy[run.task] = platform.device(run.device).busy_w * busy
+    devices = []
+    for d in platform.devices:
+        busy = weighted_busy.get(d.name, 0.0)
+        energy = d.idle_w * makespan + (d.busy_w - d.idle_w) * busy
+        billed = busy if d.billing == PER_USE else makespan
+        devices.append(DeviceMetrics(
+            device=d.name, kind=d.kind, busy_s=busy,
+            utilisation=busy / makespan if makespan else 0.0,
+            energy_j=energy, idle_energy_j=energy - d.busy_w * busy,
+            cost_usd=d.usd_per_hour * billed / 3600.0))
+    energy = sum(m.energy_j for m in devices)
+    facility = energy * platform.pue
+    metrics = Metrics(
+        makespan=makespan, energy_j=energy, facility_energy_j=facility,
+        carbon_g=facility / J_PER_KWH * platform.carbon_g_per_kwh,
+        cost_usd=sum(m.cost_usd for m in devices), devices=devices, task_energy_j=task_energy)
+    if problem is not None and makespan > 0:
+        metrics.slr = makespan / cp_min_length(problem)
+        metrics.speedup = sequential_time(problem) / makespan
+    return metrics
+
+
+def cp_min_length(problem: Any) -> float:
+    """Sum of minimum execution times along the critical path by minimum
+    costs, ignoring communication (the denominator of SLR)."""
+    w_min = np.min(problem.exec_times, axis=1)
+    longest = np.zeros(len(problem.tasks))
+    for i in reversed(problem.topological_order()):
+        tail = max((longest[j] for j in problem.succs[i]), default=0.0)
+        longest[i] = w_min[i] + tail
+    return float(longest.max(initial=0.0))
+
+
+def sequential_time(problem: Any) -> float:
+    """Time of the whole workflow run on the single device that does it fastest
+    (infinite when no single device can run every task)."""
+    return float(np.min(problem.exec_times.sum(axis=0)))

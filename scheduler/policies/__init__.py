@@ -1,0 +1,99 @@
+"""Finding policies: built-ins, installed plugins and one-off files.
+
+A policy is named by
+
+* a built-in name (``heft``), listed in :data:`BUILTIN`;
+* the name of an installed plugin: an entry point in the group
+  ``hybridsched.policies`` whose object is a :class:`~scheduler.policy.Policy`
+  subclass (``[project.entry-points."hybridsched.policies"] mine = "pkg.mod:Mine"``);
+* ``module:Class`` for an importable module, or ``path/to/file.py:Class``.
+
+Only the last two, and installed plugins, run code that is not
+hybridsched's: data files never name code.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any
+
+from scheduler.policy import Policy
+from workloads.errors import InputError
+
+ENTRY_POINT_GROUP = "hybridsched.policies"
+
+#: Built-in policy name -> "module:Class", imported on first use.
+BUILTIN: dict[str, str] = {
+    "heft": "scheduler.policies.heft:HEFT",
+    "greedy-eft": "scheduler.policies.greedy:GreedyEFT",
+}
+
+
+def _import_attr(target: str, item: str) -> Any:
+    module_name, _, attr = target.partition(":")
+    if module_name.endswith(".py"):
+        path = Path(module_name)
+        if not path.is_file():
+            raise InputError("no such file", source=module_name, item=item)
+        spec = importlib.util.spec_from_file_location(f"hybridsched_user_{path.stem}", path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module
+        spec.loader.exec_module(module)
+    else:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as err:
+            raise InputError(f"cannot import module {module_name!r}: {err}", item=item) from None
+    try:
+        return getattr(module, attr)
+    except AttributeError:
+        raise InputError(f"{module_name} has no {attr!r}", item=item) from None
+
+
+def plugins() -> dict[str, Any]:
+    """Installed plugin entry points by name."""
+    return {ep.name: ep for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name)}
+
+
+def policy_class(name: str) -> type[Policy]:
+    """The Policy subclass a name refers to; InputError naming it if there is none."""
+    item = f"policy {name!r}"
+    if name in BUILTIN:
+        cls = _import_attr(BUILTIN[name], item)
+    else:
+        found = plugins().get(name)
+        if found is not None:
+            cls = found.load()
+        elif ":" in name:
+            cls = _import_attr(name, item)
+        else:
+            known = sorted(BUILTIN) + sorted(plugins())
+            raise InputError(f"unknown policy (known: {', '.join(known)}; or module:Class, file.py:Class)",
+                             item=item)
+    if not (isinstance(cls, type) and issubclass(cls, Policy)):
+        raise InputError(f"{cls!r} is not a hybridsched Policy subclass", item=item)
+    return cls
+
+
+def make_policy(name: str, *, seed: int = 0, **options: Any) -> Policy:
+    """An instance of the named policy, seeded."""
+    cls = policy_class(name)
+    policy = cls(seed=seed, **options)
+    if not policy.name:
+        policy.name = name  # an unnamed plugin class is known by what the user called it
+    return policy
+
+
+def available() -> list[tuple[str, str]]:
+    """(name, one-line description) of every built-in and installed policy."""
+    rows = []
+    for name in list(BUILTIN) + [n for n in plugins() if n not in BUILTIN]:
+        try:
+            rows.append((name, policy_class(name).description))
+        except Exception as err:  # a broken plugin must not hide the others
+            rows.append((name, f"(cannot load: {err})"))
+    return rows

@@ -1,0 +1,136 @@
+"""What a dynamic policy sees when it places ready tasks.
+
+Estimates here are exact for the engine's rules: a device runs its tasks in
+the order they were placed, each as soon as its inputs are in and it has
+the slots. So ``finish_time(task, device)`` is when the task will finish if
+placed there now, given everything already placed.
+"""
+
+from __future__ import annotations
+
+import bisect
+from typing import TYPE_CHECKING
+
+from devices.device import Device
+from scheduler.policy import PolicyError
+from scheduler.problem import unrunnable_reason
+from workloads.errors import InputError
+from workloads.task import Task
+
+if TYPE_CHECKING:
+    from scheduler.engine import Engine
+
+
+class View:
+    """The engine's state, read-only but for :meth:`place`."""
+
+    def __init__(self, engine: "Engine"):
+        self._engine = engine
+        self.workflow = engine.workflow
+        self.platform = engine.platform
+        self.problem = engine.problem
+        self._index = engine.workflow.index
+        self._device_index = engine.device_index
+        #: Per device: the times its slots free up, sorted (estimates of bound work).
+        self._slot_free: list[list[float]] = [[0.0] * d.slots for d in engine.devices]
+        #: Per device: the start of the last task placed there (devices run in placement order).
+        self._last_start = [0.0] * len(engine.devices)
+        self._feasible: dict[int, list[Device]] = {}
+        self._placed: list[int] = []
+        self._placed_set: set[int] = set()
+
+    @property
+    def now(self) -> float:
+        return self._engine.env.now
+
+    @property
+    def devices(self) -> list[Device]:
+        return self._engine.devices
+
+    def feasible(self, task: Task) -> list[Device]:
+        """Devices that can run ``task``, in platform order. InputError if none can."""
+        i = self._index[task.id]
+        found = self._feasible.get(i)
+        if found is None:
+            found = [d for d in self._engine.devices if d.check(task) is None]
+            if not found:
+                raise InputError(unrunnable_reason(task, self._engine.devices),
+                                 source=self.workflow.source, item=f"task {task.id!r}")
+            self._feasible[i] = found
+        return found
+
+    def exec_time(self, task: Task, device: Device) -> float:
+        return device.exec_time(task)
+
+    def device_of(self, task_id: str) -> Device | None:
+        """The device a task was placed on, or None."""
+        p = self._engine.bound[self._index[task_id]]
+        return None if p < 0 else self._engine.devices[p]
+
+    def data_ready(self, task: Task, device: Device) -> float:
+        """When all of ``task``'s inputs would be on ``device`` (its predecessors have finished)."""
+        eng = self._engine
+        i = self._index[task.id]
+        p = self._device_index[device.name]
+        ready = eng.env.now
+        for u in eng.preds[i]:
+            arrive = eng.env.now + eng.problem.comm_time(u, i, eng.bound[u], p)
+            if arrive > ready:
+                ready = arrive
+        return ready
+
+    def available_at(self, task: Task, device: Device) -> float:
+        """When ``device`` could start ``task`` after the work already placed on it."""
+        p = self._device_index[device.name]
+        need = device.slots_needed(task)
+        slots = self._slot_free[p]
+        return max(self.now, self._last_start[p], slots[need - 1])
+
+    def start_time(self, task: Task, device: Device) -> float:
+        return max(self.data_ready(task, device), self.available_at(task, device))
+
+    def finish_time(self, task: Task, device: Device) -> float:
+        """When ``task`` would finish if placed on ``device`` now."""
+        return self.start_time(task, device) + device.exec_time(task)
+
+    def energy(self, task: Task, device: Device) -> float:
+        """Joules the task's run on ``device`` draws: busy power times its share times its time."""
+        return device.busy_w * device.share(task) * device.exec_time(task)
+
+    def price(self, task: Task, device: Device) -> float:
+        """USD for the task's busy time on ``device`` at its hourly price, share-weighted."""
+        return device.usd_per_hour * device.share(task) * device.exec_time(task) / 3600.0
+
+    def place(self, task: Task, device: Device) -> float:
+        """Bind ``task`` to ``device`` now; returns its estimated finish time."""
+        eng = self._engine
+        i = self._index.get(task.id)
+        name = eng.policy.name
+        item = f"policy {name!r}: task {task.id!r}"
+        if i is None or i in self._placed_set or eng.bound[i] >= 0:
+            raise PolicyError("placed a task that is unknown or already placed", item=item)
+        if eng.waiting_on[i]:
+            raise PolicyError("placed a task whose predecessors have not finished", item=item)
+        p = self._device_index.get(device.name)
+        if p is None or eng.devices[p] is not device:
+            raise PolicyError(f"placed it on {device!r}, which is not a device of this platform", item=item)
+        reason = device.check(task)
+        if reason:
+            raise PolicyError(f"placed it on {device.name}, which cannot run it: {reason}", item=item)
+        start = self.start_time(task, device)
+        finish = start + device.exec_time(task)
+        slots = self._slot_free[p]
+        need = device.slots_needed(task)
+        del slots[:need]
+        for _ in range(need):
+            bisect.insort(slots, finish)
+        self._last_start[p] = start
+        self._placed.append(i)
+        self._placed_set.add(i)
+        eng.bind(i, p)
+        return finish
+
+    def take_placed(self) -> list[int]:
+        placed, self._placed = self._placed, []
+        self._placed_set.clear()
+        return placed

@@ -1,0 +1,201 @@
+"""Workflow file formats and the registry that picks one.
+
+A loader is registered with the file suffixes it reads and, for JSON/YAML
+formats that share suffixes, a test on the parsed data. :func:`load_workflow`
+tries loaders in registration order. Built in:
+
+* ``cost-matrix``: the unrelated-machines instance format of the list
+  scheduling literature (``../shared/README.md``); carries its own platform.
+* ``hybridsched``: hybridsched's own YAML/JSON format
+  (``workloads/schemas/workflow.schema.json``; documented in the README).
+
+Other formats (WfCommons WfFormat, OpenQASM) register themselves here with
+:func:`register_loader`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from workloads.errors import InputError
+from workloads.schema import check_schema, read_data
+from workloads.task import Task
+from workloads.validate import mapping, number, sequence, text
+from workloads.workflow import Workflow
+
+DATA_SUFFIXES = (".json", ".yaml", ".yml")
+SCHEMA = Path(__file__).with_name("schemas") / "workflow.schema.json"
+
+
+@dataclass(frozen=True)
+class Loader:
+    name: str
+    suffixes: tuple[str, ...]
+    #: For data formats: does the parsed content look like this format?
+    matches: Callable[[Any], bool] | None
+    #: ``load(path, data)``; ``data`` is the parsed content for data formats, else None.
+    load: Callable[[Path, Any], Workflow]
+
+
+LOADERS: list[Loader] = []
+
+
+def register_loader(name: str, suffixes: tuple[str, ...], load: Callable[[Path, Any], Workflow],
+                    matches: Callable[[Any], bool] | None = None) -> None:
+    """Add a workflow format. Later registrations are tried after earlier ones."""
+    LOADERS[:] = [lo for lo in LOADERS if lo.name != name]
+    LOADERS.append(Loader(name, tuple(s.lower() for s in suffixes), matches, load))
+
+
+def load_workflow(path: str | Path) -> Workflow:
+    """Read a workflow from any registered format; InputError on bad input."""
+    _register_optional_formats()
+    path = Path(path)
+    suffix = path.suffix.lower()
+    candidates = [lo for lo in LOADERS if suffix in lo.suffixes]
+    if not candidates:
+        known = sorted({s for lo in LOADERS for s in lo.suffixes})
+        raise InputError(f"unknown workflow format {suffix or '(no suffix)'!r} (known: {', '.join(known)})",
+                         source=str(path))
+    data = read_data(path) if suffix in DATA_SUFFIXES else None
+    for loader in candidates:
+        if loader.matches is None or loader.matches(data):
+            try:
+                return loader.load(path, data)
+            except InputError as err:
+                raise err.located(str(path)) from None
+    names = ", ".join(lo.name for lo in candidates)
+    raise InputError(f"not a workflow in any known format ({names})", source=str(path))
+
+
+def _register_optional_formats() -> None:
+    # Formats living in other modules register on import; importing here
+    # keeps the registry complete without import-time cost for `--help`.
+    import importlib
+
+    for module in OPTIONAL_FORMAT_MODULES:
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as err:
+            if err.name != module:
+                raise
+
+
+#: Modules that call :func:`register_loader` when imported.
+OPTIONAL_FORMAT_MODULES: list[str] = ["workloads.wfformat", "workloads.qasm"]
+
+
+# -- cost-matrix instances ---------------------------------------------------------
+
+
+def _is_cost_matrix(data: Any) -> bool:
+    return isinstance(data, dict) and "cost" in data and "processors" in data
+
+
+def load_cost_matrix(path: Path, data: Any) -> Workflow:
+    """Read a cost-matrix instance (``../shared/README.md``) with its platform."""
+    from devices.device import Device
+    from devices.platform import Platform
+
+    source = str(path)
+    data = mapping(data, "top level", source=source)
+    for key in ("tasks", "edges", "processors", "cost"):
+        if key not in data:
+            raise InputError(f"missing field {key!r}", source=source, item="top level")
+    devices = []
+    for i, proc in enumerate(sequence(data["processors"], "processors", source=source)):
+        if isinstance(proc, str):
+            proc = {"name": proc}
+        proc = mapping(proc, f"processors[{i}]", source=source)
+        devices.append(Device.from_spec(proc, source=source))
+    names = [d.name for d in devices]
+    platform = Platform(
+        data.get("name", path.stem), devices, source=source,
+        pue=number(data.get("pue", 1.0), "pue", source=source),
+        carbon_g_per_kwh=number(data.get("carbon_g_per_kwh", 0.0), "carbon_g_per_kwh", source=source),
+    )
+    costs = mapping(data["cost"], "cost", source=source)
+    tasks = []
+    for tid in sequence(data["tasks"], "tasks", source=source):
+        tid = text(tid, "tasks", source=source)
+        if tid not in costs:
+            raise InputError("no cost row", source=source, item=f"cost[{tid!r}]")
+        row = sequence(costs[tid], f"cost[{tid!r}]", source=source)
+        if len(row) != len(names):
+            raise InputError(f"has {len(row)} entries, expected {len(names)} (one per processor)",
+                             source=source, item=f"cost[{tid!r}]")
+        times = {n: number(c, f"cost[{tid!r}][{j}]", source=source) for j, (n, c) in enumerate(zip(names, row))}
+        tasks.append(Task(tid, times=times))
+    extra = sorted(set(costs) - {t.id for t in tasks})
+    if extra:
+        raise InputError(f"cost row for unknown task {extra[0]!r}", source=source, item="cost")
+    edges = []
+    for i, edge in enumerate(sequence(data["edges"], "edges", source=source)):
+        if not isinstance(edge, list) or len(edge) != 3:
+            raise InputError(f"expected [u, v, cost], got {edge!r}", source=source, item=f"edges[{i}]")
+        u, v, c = edge
+        edges.append((str(u), str(v), {"cost": number(c, f"edges[{i}] cost", source=source)}))
+    return Workflow.build(data.get("name", path.stem), tasks, edges, platform=platform, source=source)
+
+
+# -- hybridsched's own format ---------------------------------------------------------
+
+
+def _is_native(data: Any) -> bool:
+    return isinstance(data, dict) and "tasks" in data and "cost" not in data
+
+
+def load_native(path: Path, data: Any) -> Workflow:
+    """Read hybridsched's own workflow format (see the JSON Schema)."""
+    source = str(path)
+    check_schema(data, SCHEMA, source=source)
+    return workflow_from_spec(data, source=source, base=path.parent)
+
+
+def workflow_from_spec(data: dict, *, source: str | None = None, base: Path | None = None) -> Workflow:
+    """Build a workflow from parsed native-format content."""
+    tasks = [_task_from_spec(spec, i, source, base) for i, spec in enumerate(data["tasks"])]
+    edges = []
+    for i, spec in enumerate(data.get("edges", []) or []):
+        attrs = {k: spec[k] for k in ("data_bytes", "cost") if k in spec}
+        edges.append((spec["from"], spec["to"], attrs))
+    platform = data.get("platform")
+    if platform is not None:
+        from devices.platform import load_platform, platform_from_spec
+
+        if isinstance(platform, str):
+            candidate = (base / platform) if base else Path(platform)
+            platform = load_platform(candidate if candidate.exists() else platform)
+        else:
+            platform = platform_from_spec(platform, source=f"{source}: platform" if source else None)
+    return Workflow.build(data.get("name", Path(source).stem if source else "workflow"), tasks, edges,
+                          platform=platform, source=source)
+
+
+def _task_from_spec(spec: dict, i: int, source: str | None, base: Path | None) -> Task:
+    tid = spec["id"]
+    item = f"task {tid!r}"
+    times = {k: number(v, f"{item}: times[{k!r}]", source=source) for k, v in (spec.get("times") or {}).items()}
+    fields: dict[str, Any] = {}
+    for key in ("memory_bytes", "flops", "mem_bytes"):
+        if key in spec:
+            fields[key] = number(spec[key], f"{item}: {key}", source=source)
+    if "cores" in spec:
+        fields["cores"] = number(spec["cores"], f"{item}: cores", source=source, positive=True, integer=True)
+    if "shots" in spec:
+        fields["shots"] = number(spec["shots"], f"{item}: shots", source=source, integer=True)
+    kind = spec.get("kind", "classical")
+    circuit = None
+    if "qasm" in spec:
+        from workloads.qasm import read_circuit
+
+        circuit = read_circuit((base / spec["qasm"]) if base else Path(spec["qasm"]))
+        kind = "quantum"
+    return Task(tid, kind=kind, accelerator=spec.get("accelerator"), times=times, circuit=circuit,
+                meta=spec.get("meta") or {}, **fields)
+
+
+register_loader("cost-matrix", DATA_SUFFIXES, load_cost_matrix, _is_cost_matrix)
+register_loader("hybridsched", DATA_SUFFIXES, load_native, _is_native)

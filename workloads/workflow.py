@@ -1,0 +1,103 @@
+"""Workflows: a DAG of tasks on a :class:`networkx.DiGraph`.
+
+Nodes are task ids with the :class:`~workloads.task.Task` under the node
+attribute ``"task"``. An edge ``u -> v`` means ``v`` needs ``u``'s output; it
+carries ``data_bytes`` (moved over a link, see :mod:`devices.link`) and,
+optionally, ``cost``: an explicit transfer time in seconds that replaces the
+link model when ``u`` and ``v`` run on different devices (the cost-matrix
+model of Topcuoglu et al. 2002). Data between tasks on one device is free.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Iterator
+
+import networkx as nx
+
+from workloads.errors import InputError
+from workloads.task import TASK_KINDS, Task
+from workloads.validate import number
+
+
+class Workflow:
+    """A named, validated DAG of tasks.
+
+    ``tasks`` keeps the order the tasks were given in; every tie between
+    tasks (in policies, in traces) is broken by that order.
+    """
+
+    def __init__(self, name: str, graph: nx.DiGraph, *, platform: Any = None,
+                 source: str | None = None):
+        self.name = name
+        self.graph = graph
+        #: A platform the workflow carries with it (cost-matrix instances do).
+        self.platform = platform
+        #: Where the workflow was read from, for error messages.
+        self.source = source
+        self.tasks: list[Task] = [graph.nodes[n]["task"] for n in graph.nodes]
+        self.index: dict[str, int] = {t.id: i for i, t in enumerate(self.tasks)}
+
+    @classmethod
+    def build(cls, name: str, tasks: Iterable[Task],
+              edges: Iterable[tuple[str, str, dict[str, Any]]] = (), *,
+              platform: Any = None, source: str | None = None) -> "Workflow":
+        """Build and validate a workflow from tasks and ``(u, v, attrs)`` edges.
+
+        ``attrs`` may hold ``data_bytes`` and ``cost``. Raises InputError on a
+        duplicate id, an edge to an unknown task, a bad number or a cycle.
+        """
+        graph = nx.DiGraph(name=name)
+        for task in tasks:
+            if task.id in graph:
+                raise InputError("duplicate task id", source=source, item=f"task {task.id!r}")
+            if task.kind not in TASK_KINDS:
+                raise InputError(f"unknown kind {task.kind!r} (expected one of {', '.join(TASK_KINDS)})",
+                                 source=source, item=f"task {task.id!r}")
+            graph.add_node(task.id, task=task)
+        for u, v, attrs in edges:
+            item = f"edge {u!r} -> {v!r}"
+            for end in (u, v):
+                if end not in graph:
+                    raise InputError(f"unknown task {end!r}", source=source, item=item)
+            if u == v:
+                raise InputError("a task cannot depend on itself", source=source, item=item)
+            if graph.has_edge(u, v):
+                raise InputError("duplicate edge", source=source, item=item)
+            data = number(attrs.get("data_bytes", 0.0), f"{item}: data_bytes", source=source)
+            cost = attrs.get("cost")
+            if cost is not None:
+                cost = number(cost, f"{item}: cost", source=source)
+            graph.add_edge(u, v, data_bytes=data, cost=cost)
+        if not nx.is_directed_acyclic_graph(graph):
+            cycle = " -> ".join(str(u) for u, _ in nx.find_cycle(graph))
+            raise InputError(f"the workflow has a cycle: {cycle}", source=source, item="edges")
+        return cls(name, graph, platform=platform, source=source)
+
+    def __len__(self) -> int:
+        return len(self.tasks)
+
+    def __iter__(self) -> Iterator[Task]:
+        return iter(self.tasks)
+
+    def task(self, task_id: str) -> Task:
+        return self.graph.nodes[task_id]["task"]
+
+    def predecessors(self, task_id: str) -> list[str]:
+        return list(self.graph.predecessors(task_id))
+
+    def successors(self, task_id: str) -> list[str]:
+        return list(self.graph.successors(task_id))
+
+    def edge(self, u: str, v: str) -> dict[str, Any]:
+        return self.graph.edges[u, v]
+
+    def topological_order(self) -> list[str]:
+        """Task ids in a topological order; ties go to the earlier task."""
+        index = self.index
+        return list(nx.lexicographical_topological_sort(self.graph, key=index.__getitem__))
+
+    def has_quantum(self) -> bool:
+        return any(t.kind == "quantum" for t in self.tasks)
+
+    def __repr__(self) -> str:
+        return f"Workflow({self.name!r}, {len(self.tasks)} tasks, {self.graph.number_of_edges()} edges)"
