@@ -91,6 +91,14 @@ class Device:
         """Execution time from the device's speed model; None when it has none."""
         return None
 
+    def fidelity(self, task: Task) -> float:
+        """Estimated probability that ``task``'s result is right when run here.
+
+        1.0 for exact devices (classical simulation of a circuit included);
+        QPUs return their estimated success probability.
+        """
+        return 1.0
+
     # -- reading specs ---------------------------------------------------------
 
     @classmethod

@@ -101,6 +101,10 @@ class View:
         """USD for the task's busy time on ``device`` at its hourly price, share-weighted."""
         return device.usd_per_hour * device.share(task) * device.exec_time(task) / 3600.0
 
+    def fidelity(self, task: Task, device: Device) -> float:
+        """Estimated probability that the task's result is right on ``device`` (1.0 off QPUs)."""
+        return device.fidelity(task)
+
     def place(self, task: Task, device: Device) -> float:
         """Bind ``task`` to ``device`` now; returns its estimated finish time."""
         eng = self._engine

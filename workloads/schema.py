@@ -8,6 +8,7 @@ and JSON parsers silently resolve to the last value.
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -84,6 +85,16 @@ def _strict_loader() -> type:
                 seen.add(key)
             return super().construct_mapping(node, deep=deep)
 
+    # YAML 1.1 (PyYAML) reads 1e9 and 2.5e11 as strings; YAML 1.2 and JSON read
+    # them as numbers, and so does every user who writes a wattage or a FLOP rate.
+    StrictLoader.add_implicit_resolver(
+        "tag:yaml.org,2002:float",
+        re.compile(r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+                    |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
+                    |\.[0-9_]+(?:[eE][-+]?[0-9]+)?
+                    |[-+]?\.(?:inf|Inf|INF)
+                    |\.(?:nan|NaN|NAN))$""", re.X),
+        list("-+0123456789."))
     return StrictLoader
 
 
