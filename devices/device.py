@@ -16,11 +16,14 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Mapping
 
 from workloads.errors import InputError
 from workloads.task import Task
 from workloads.validate import number, text
+
+if TYPE_CHECKING:
+    import numpy as np
 
 RESERVED = "reserved"   # billed for the whole makespan
 PER_USE = "per-use"     # billed for busy time only
@@ -90,6 +93,14 @@ class Device:
     def model_time(self, task: Task) -> float | None:
         """Execution time from the device's speed model; None when it has none."""
         return None
+
+    def queue_wait(self, task: Task, rng: "np.random.Generator") -> float:
+        """Seconds ``task`` waits behind other users' jobs before it runs here.
+
+        Zero for dedicated devices; shared cloud QPUs draw it from ``rng``, a
+        stream of the run's seed that belongs to this device alone.
+        """
+        return 0.0
 
     def fidelity(self, task: Task) -> float:
         """Estimated probability that ``task``'s result is right when run here.

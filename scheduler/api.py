@@ -87,7 +87,7 @@ def simulate(workflow: Workflow, platform: Platform, policy: str | Policy = "hef
 
     if isinstance(policy, str):
         policy = make_policy(policy, seed=seed, **options)
-    engine = Engine(workflow, platform, policy)
+    engine = Engine(workflow, platform, policy, seed=seed)
     trace = engine.run()
     metrics = compute(trace, platform, engine.problem)
     return Result(workflow, platform, policy.name, seed, trace, metrics, engine.plan)

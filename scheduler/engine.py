@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Callable
 
+import numpy as np
 import simpy
 
 from devices.platform import Platform
@@ -37,8 +38,9 @@ from workloads.workflow import Workflow
 class Engine:
     """Runs one workflow on one platform under one policy; :meth:`run` returns the trace."""
 
-    def __init__(self, workflow: Workflow, platform: Platform, policy: Policy):
+    def __init__(self, workflow: Workflow, platform: Platform, policy: Policy, *, seed: int = 0):
         self.workflow = workflow
+        self.seed = seed
         self.platform = platform
         self.policy = policy
         self.env = simpy.Environment(initial_time=0.0)
@@ -63,6 +65,8 @@ class Engine:
         self.trace = Trace()
         self._decision_pending = False
         self._view = None
+        #: One random stream per device, so that adding a device changes no other's draws.
+        self.device_rngs = [np.random.default_rng([seed, j]) for j in range(len(self.devices))]
 
     # -- running ------------------------------------------------------------
 
@@ -143,10 +147,17 @@ class Engine:
                 return
             queue.popleft()
             self.free_slots[p] -= need
-            start = self.env.now
-            seconds = device.exec_time(task)
-            self.env.timeout(seconds).callbacks.append(
-                lambda _e, i=i, p=p, start=start, need=need: self._finish(i, p, start, need))
+            wait = device.queue_wait(task, self.device_rngs[p])
+            if wait > 0:  # the slot is held while other users' jobs run
+                self.env.timeout(wait).callbacks.append(lambda _e, i=i, p=p, need=need: self._run(i, p, need))
+            else:
+                self._run(i, p, need)
+
+    def _run(self, i: int, p: int, need: int) -> None:
+        start = self.env.now
+        seconds = self.devices[p].exec_time(self.tasks[i])
+        self.env.timeout(seconds).callbacks.append(
+            lambda _e, i=i, p=p, start=start, need=need: self._finish(i, p, start, need))
 
     def _finish(self, i: int, p: int, start: float, need: int) -> None:
         now = self.env.now
@@ -220,8 +231,9 @@ class Engine:
         raise PolicyError("the run ended with tasks unfinished", item=f"policy {name!r}")
 
 
-def execute(workflow: Workflow, platform: Platform, policy: Policy) -> tuple[Trace, Plan | None]:
+def execute(workflow: Workflow, platform: Platform, policy: Policy, *,
+            seed: int = 0) -> tuple[Trace, Plan | None]:
     """Run ``workflow`` on ``platform`` under ``policy``; return the trace and any static plan."""
-    engine = Engine(workflow, platform, policy)
+    engine = Engine(workflow, platform, policy, seed=seed)
     trace = engine.run()
     return trace, engine.plan
