@@ -91,7 +91,10 @@ def compute(trace: Trace, platform: Platform, problem: Any = None) -> Metrics:
         cost_usd=sum(m.cost_usd for m in devices), devices=devices, task_energy_j=task_energy)
     if problem is not None and makespan > 0:
         metrics.slr = makespan / cp_min_length(problem)
-        metrics.speedup = sequential_time(problem) / makespan
+        sequential = sequential_time(problem)
+        # No single device may run every task (a GPU-only kernel, a circuit): then
+        # speedup has no meaning and is left out rather than reported as infinite.
+        metrics.speedup = sequential / makespan if np.isfinite(sequential) else None
     return metrics
 
 

@@ -69,7 +69,8 @@ class Workflow:
                 cost = number(cost, f"{item}: cost", source=source)
             graph.add_edge(u, v, data_bytes=data, cost=cost)
         if not nx.is_directed_acyclic_graph(graph):
-            cycle = " -> ".join(str(u) for u, _ in nx.find_cycle(graph))
+            edges = nx.find_cycle(graph)
+            cycle = " -> ".join([str(u) for u, _ in edges] + [str(edges[0][0])])
             raise InputError(f"the workflow has a cycle: {cycle}", source=source, item="edges")
         return cls(name, graph, platform=platform, source=source)
 

@@ -57,8 +57,9 @@ def render_summary(s: dict) -> str:
         f"  carbon       {s['carbon_g']:.6g} gCO2e",
     ]
     if s.get("slr") is not None:
-        lines.append(f"  SLR          {s['slr']:.4g}    speedup  {s['speedup']:.4g}")
-    lines += ["", f"  {'device':<16}{'kind':<10}{'busy s':>12}{'util':>8}{'energy J':>14}{'cost USD':>12}"]
+        speedup = "n/a (no single device runs every task)" if s["speedup"] is None else f"{s['speedup']:.4g}"
+        lines.append(f"  SLR          {s['slr']:.4g}    speedup  {speedup}")
+    lines += ["", f"  {'device':<16}{'kind':<10}{'busy s*':>12}{'util':>8}{'energy J':>14}{'cost USD':>12}"]
     for d in s["devices"]:
         lines.append(f"  {d['device']:<16}{d['kind']:<10}{d['busy_s']:>12.6g}{d['utilisation']:>8.1%}"
                      f"{d['energy_j']:>14.6g}{d['cost_usd']:>12.6g}")
@@ -71,6 +72,7 @@ def render_summary(s: dict) -> str:
             continue
         lines.append(f"  {r['task']:<20}{r['device']:<16}{r['start']:>12.6g}{r['finish']:>12.6g}"
                      f"{r['energy_j']:>14.6g}")
+    lines.append("  * busy seconds weighted by the share of the device's slots (cores) in use")
     for task, why in s.get("failed", {}).items():
         lines.append(f"  FAILED {task}: {why}")
     for note in s.get("notes", []):
