@@ -17,6 +17,11 @@ from workloads.workflow import Workflow
 
 #: Generator name -> "module:function".
 GENERATORS: dict[str, str] = {}
+GENERATORS.update({
+    "random-dag": "workloads.generators.random_dag:random_dag",
+    "fork-join": "workloads.generators.shapes:fork_join",
+    "pipeline": "workloads.generators.shapes:pipeline",
+})
 
 
 def generator(name: str) -> Callable[..., Workflow]:
