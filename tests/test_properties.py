@@ -38,7 +38,7 @@ def test_runs_are_valid_and_bounded(case, policy):
 
 
 @SETTINGS
-@given(cases(single_slot=True))
+@given(cases(single_slot=True) | cases())
 def test_engine_executes_exactly_what_heft_planned(case):
     workflow, platform = case
     result = simulate(workflow, platform, "heft")
