@@ -18,6 +18,8 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Mapping
 
+from devices.statevector import simulation_memory, simulation_time
+from devices.faults import FailureModel, Window, read_downtime, read_failures
 from workloads.errors import InputError
 from workloads.task import Task
 from workloads.validate import number, text
@@ -54,6 +56,10 @@ class Device:
     billing: str = RESERVED
     #: Free-form description, e.g. the hardware it mirrors.
     meta: Mapping[str, Any] = field(default_factory=dict)
+    #: Random failures and repairs (:mod:`devices.faults`); None: never fails.
+    failures: "FailureModel | None" = None
+    #: Scheduled downtime windows (:mod:`devices.faults`).
+    downtime: "tuple[Window, ...]" = ()
 
     # -- what the engine and policies ask -------------------------------------
 
@@ -63,8 +69,9 @@ class Device:
             return f"needs a {task.accelerator}, this is a {self.kind}"
         if self.slots_needed(task) > self.slots:
             return f"needs {self.slots_needed(task)} slots, {self.name} has {self.slots}"
-        if task.memory_bytes > self.memory_bytes:
-            return f"needs {task.memory_bytes:.3g} B of memory, {self.name} has {self.memory_bytes:.3g} B"
+        memory = self.memory_needed(task)
+        if memory > self.memory_bytes:
+            return f"needs {memory:.3g} B of memory, {self.name} has {self.memory_bytes:.3g} B"
         if task.table_time(self.name, self.kind) is None and self.model_time(task) is None:
             return f"no execution time for it on {self.name} (no table entry, no speed model)"
         return None
@@ -93,6 +100,10 @@ class Device:
     def model_time(self, task: Task) -> float | None:
         """Execution time from the device's speed model; None when it has none."""
         return None
+
+    def memory_needed(self, task: Task) -> float:
+        """Bytes ``task`` needs resident here (a simulated circuit adds its statevector)."""
+        return task.memory_bytes
 
     def queue_wait(self, task: Task, rng: "np.random.Generator") -> float:
         """Seconds ``task`` waits behind other users' jobs before it runs here.
@@ -151,6 +162,15 @@ class Device:
         if self.busy_w < self.idle_w:
             raise InputError(f"busy_w ({self.busy_w}) is below idle_w ({self.idle_w})",
                              source=source, item=item)
+        if not isinstance(self.failures, (FailureModel, type(None))):
+            self.failures = read_failures(self.failures, f"{item}: failures", source)
+        if not isinstance(self.downtime, tuple):
+            self.downtime = read_downtime(self.downtime, f"{item}: downtime", source)
+
+    @property
+    def has_faults(self) -> bool:
+        """Whether the device can fail or has scheduled downtime."""
+        return self.failures is not None or bool(self.downtime)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r})"
@@ -173,7 +193,12 @@ class CPU(Device):
         return task.cores
 
     def model_time(self, task: Task) -> float | None:
+        if task.kind == "quantum":  # a circuit runs here as a statevector simulation
+            return simulation_time(task, self.flops_per_core * task.cores, self.mem_bandwidth)
         return roofline(task, self.flops_per_core * task.cores, self.mem_bandwidth)
+
+    def memory_needed(self, task: Task) -> float:
+        return simulation_memory(task)
 
     @property
     def cores(self) -> int:
@@ -190,7 +215,12 @@ class GPU(Device):
     mem_bandwidth: float = 0.0
 
     def model_time(self, task: Task) -> float | None:
+        if task.kind == "quantum":  # a circuit runs here as a statevector simulation
+            return simulation_time(task, self.peak_flops, self.mem_bandwidth)
         return roofline(task, self.peak_flops, self.mem_bandwidth)
+
+    def memory_needed(self, task: Task) -> float:
+        return simulation_memory(task)
 
 
 def roofline(task: Task, flops_per_s: float, bytes_per_s: float) -> float | None:

@@ -27,6 +27,7 @@ DEVICE_KINDS: dict[str, type[Device] | str] = {
     "processor": Device,
     "cpu": CPU,
     "gpu": GPU,
+    "qpu": "devices.qpu:QPU",
 }
 
 

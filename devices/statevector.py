@@ -1,0 +1,79 @@
+"""What simulating a circuit on a classical device costs: the statevector model.
+
+A statevector simulator holds ``2**n`` complex amplitudes of 16 bytes each
+(complex128), and every gate sweeps the whole vector: it reads and writes
+each amplitude once (``32 * 2**n`` bytes) and does a small matrix-vector
+product per amplitude group (about ``FLOPS_PER_AMPLITUDE`` floating-point
+operations per amplitude and gate). Simulators are memory-bandwidth bound
+for all but the smallest circuits (Häner & Steiger, "0.5 petabyte simulation
+of a 45-qubit quantum circuit", SC17, 2017; Jones et al., "QuEST and high
+performance simulation of quantum computers", Sci. Rep. 9, 2019), so the time
+is a roofline bound (:func:`devices.device.roofline`'s rule) divided by an
+efficiency that absorbs what the simple sweep count leaves out (Aer's gate
+fusion, threading, cache effects), plus a fixed overhead per run.
+
+``EFFICIENCY`` is measured, not guessed: ``benchmarks/calibrate_statevector.py``
+runs Aer's statevector method on this repository's machine and fits it. The
+same constant is used for GPUs, where it is an assumption (no GPU was
+available to calibrate against; docs/quantum.md).
+
+This module reads ``circuit.num_qubits`` and ``circuit.data`` only, so it
+never imports Qiskit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+#: Bytes per amplitude: one complex128.
+BYTES_PER_AMPLITUDE = 16
+#: Bytes a gate moves per amplitude: one read and one write of the amplitude.
+BYTES_PER_AMPLITUDE_GATE = 2 * BYTES_PER_AMPLITUDE
+#: Real flops per amplitude for a one-qubit gate: two complex multiplies
+#: (6 flops each) and one complex add (2) per output amplitude.
+FLOPS_PER_AMPLITUDE = 14
+#: Achieved fraction of the roofline bound, fitted by
+#: benchmarks/calibrate_statevector.py (Aer 0.18 statevector, 2 cores,
+#: 18-24 qubits; see docs/quantum.md for the run). Above 1 means Aer beats
+#: one sweep per gate (gate fusion merges several gates into one sweep).
+EFFICIENCY = 1.0
+#: Seconds of fixed cost per simulation run (Python call, circuit conversion,
+#: sampling set-up), from the same calibration's small circuits.
+OVERHEAD_S = 2.0e-3
+#: Seconds per shot and measured qubit for sampling outcomes (same calibration).
+SAMPLE_S = 2.0e-8
+
+#: Instructions that cost no sweep of the state.
+FREE = frozenset({"barrier", "measure", "delay"})
+
+
+def statevector_bytes(num_qubits: int) -> float:
+    """Memory of an ``num_qubits``-qubit statevector: ``16 * 2**n`` bytes."""
+    return float(BYTES_PER_AMPLITUDE) * 2.0 ** num_qubits
+
+
+def gate_count(circuit: Any) -> int:
+    """Instructions that sweep the state (all but barriers, delays, measurements)."""
+    return sum(1 for inst in circuit.data if inst.operation.name not in FREE)
+
+
+def simulation_memory(task: Any) -> float:
+    """Bytes a task needs on a classical device: its own ``memory_bytes``, and
+    for a circuit, its statevector on top."""
+    if task.kind == "quantum" and task.circuit is not None:
+        return task.memory_bytes + statevector_bytes(task.circuit.num_qubits)
+    return task.memory_bytes
+
+
+def simulation_time(task: Any, flops_per_s: float, bytes_per_s: float) -> float | None:
+    """Seconds to simulate ``task``'s circuit and sample its shots on a device
+    with the given peak speeds; None when the task has no circuit or the
+    device has no speed figures."""
+    circuit = task.circuit
+    if circuit is None or not flops_per_s or not bytes_per_s:
+        return None
+    amplitudes = 2.0 ** circuit.num_qubits
+    gates = gate_count(circuit)
+    sweep = max(gates * amplitudes * FLOPS_PER_AMPLITUDE / flops_per_s,
+                gates * amplitudes * BYTES_PER_AMPLITUDE_GATE / bytes_per_s)
+    return OVERHEAD_S + sweep / EFFICIENCY + SAMPLE_S * max(task.shots, 1) * circuit.num_qubits
