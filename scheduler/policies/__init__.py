@@ -28,8 +28,26 @@ ENTRY_POINT_GROUP = "hybridsched.policies"
 
 #: Built-in policy name -> "module:Class", imported on first use.
 BUILTIN: dict[str, str] = {
+    # static list schedulers
     "heft": "scheduler.policies.heft:HEFT",
+    "heft-append": "scheduler.policies.heft_append:HEFTAppend",
+    "cpop": "scheduler.policies.cpop:CPOP",
+    "peft": "scheduler.policies.peft:PEFT",
+    # batch rounds
+    "minmin": "scheduler.policies.batch:MinMin",
+    "maxmin": "scheduler.policies.batch:MaxMin",
+    "sufferage": "scheduler.policies.batch:Sufferage",
+    # immediate, one task at a time
     "greedy-eft": "scheduler.policies.greedy:GreedyEFT",
+    "mct": "scheduler.policies.simple:MCT",
+    "met": "scheduler.policies.simple:MET",
+    "olb": "scheduler.policies.simple:OLB",
+    "round-robin": "scheduler.policies.simple:RoundRobin",
+    "random": "scheduler.policies.simple:Random",
+    # beyond makespan
+    "weighted": "scheduler.policies.multiobjective:Weighted",
+    "energy-heft": "scheduler.policies.multiobjective:EnergyHEFT",
+    "deadline": "scheduler.policies.multiobjective:Deadline",
 }
 
 

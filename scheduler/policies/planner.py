@@ -1,0 +1,100 @@
+"""A static schedule under construction, shared by the list schedulers.
+
+:class:`PlanBuilder` holds what list scheduling needs while tasks are placed
+one at a time: an insertion timeline per device (:mod:`scheduler.timeline`),
+each placed task's device and finish, and the :class:`~scheduler.policy.Plan`
+being filled in. A list scheduler (CPOP, PEFT, the energy- and
+deadline-aware variants) orders the tasks, asks :meth:`PlanBuilder.options`
+where each could go and :meth:`PlanBuilder.place` s it; only the choice
+differs between them. Ties between devices go to the earlier one.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+
+from scheduler.policy import Plan
+from scheduler.problem import Problem
+from scheduler.timeline import Timeline
+
+
+class Option(NamedTuple):
+    """Device ``device`` (index) could run the task from ``start`` to ``finish``."""
+
+    finish: float
+    start: float
+    device: int
+
+
+class PlanBuilder:
+    """Devices' timelines and the partial plan; ``insertion`` allows idle-gap insertion."""
+
+    def __init__(self, problem: Problem, *, insertion: bool = True):
+        self.problem = problem
+        self.times = problem.exec_times
+        self.insertion = insertion
+        self.timelines = [Timeline(d.slots) for d in problem.devices]
+        n = len(problem.tasks)
+        #: Device index of each placed task, -1 while unplaced.
+        self.device_of = [-1] * n
+        self.finish = [0.0] * n
+        self.plan = Plan(device={})
+
+    def data_ready(self, i: int, p: int) -> float:
+        """When all of task ``i``'s inputs would be on device ``p`` (predecessors placed)."""
+        ready = 0.0
+        problem = self.problem
+        for u in problem.preds[i]:
+            arrive = self.finish[u] + problem.comm_time(u, i, self.device_of[u], p)
+            if arrive > ready:
+                ready = arrive
+        return ready
+
+    def option(self, i: int, p: int) -> Option | None:
+        """Earliest start and finish of task ``i`` on device ``p``; None if it cannot run there."""
+        w = float(self.times[i, p])
+        if w == math.inf:
+            return None
+        need = self.problem.devices[p].slots_needed(self.problem.tasks[i])
+        start = self.timelines[p].earliest_start(self.data_ready(i, p), w, need, self.insertion)
+        return Option(float(start + w), float(start), p)
+
+    def options(self, i: int) -> list[Option]:
+        """Every device that can run task ``i``, in platform order."""
+        found = []
+        for p in range(len(self.problem.devices)):
+            opt = self.option(i, p)
+            if opt is not None:
+                found.append(opt)
+        return found
+
+    def earliest(self, i: int) -> Option:
+        """The option of earliest finish time (ties: earlier device)."""
+        return min(self.options(i), key=lambda o: (o.finish, o.device))
+
+    def place(self, i: int, opt: Option) -> None:
+        """Put task ``i`` on ``opt.device`` from ``opt.start`` to ``opt.finish``."""
+        p = opt.device
+        task = self.problem.tasks[i]
+        device = self.problem.devices[p]
+        self.timelines[p].add(opt.start, opt.finish, device.slots_needed(task))
+        self.device_of[i], self.finish[i] = p, opt.finish
+        self.plan.device[task.id] = device.name
+        self.plan.start[task.id] = opt.start
+        self.plan.finish[task.id] = opt.finish
+
+
+def tidy(values: np.ndarray) -> np.ndarray:
+    """``values`` rounded to 12 significant digits.
+
+    Ranks are sums of means; two ranks that are equal on paper can differ in
+    the last bit, which would break the tie rule (task order) at random.
+    """
+    out = np.array(values, dtype=float)
+    finite = np.isfinite(out) & (out != 0)
+    digits = 11 - np.floor(np.log10(np.abs(out[finite])))
+    out[finite] = [round(float(v), int(d)) for v, d in zip(out[finite], digits)]
+    return out
