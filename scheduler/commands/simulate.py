@@ -24,6 +24,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--policy", default="heft",
                         help="policy name, module:Class or file.py:Class (default: heft; "
                              "see 'hybridsched policies')")
+    parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                        help="a policy option, repeatable (e.g. --option deadline=120 --option objective=energy; "
+                             "see docs/policies.md)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     parser.add_argument("--json", action="store_true",
                         help="print exactly one JSON object (the summary) on stdout")
@@ -33,9 +36,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from scheduler.api import load, simulate, write_result
+    from scheduler.policies import parse_options
 
+    options = parse_options(args.option)
     workflow, platform = load(args.workflow, args.platform)
-    result = simulate(workflow, platform, args.policy, seed=args.seed)
+    result = simulate(workflow, platform, args.policy, seed=args.seed, **options)
     if args.out:
         write_result(result, args.out)
     if args.json:

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import json
 import sys
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
-from scheduler.policy import Policy
+from scheduler.policy import Policy, PolicyError
 from workloads.errors import InputError
 
 ENTRY_POINT_GROUP = "hybridsched.policies"
@@ -52,7 +53,9 @@ BUILTIN: dict[str, str] = {
 
 
 def _import_attr(target: str, item: str) -> Any:
-    module_name, _, attr = target.partition(":")
+    module_name, _, attr = target.rpartition(":")
+    if not module_name or not attr.isidentifier():
+        raise InputError(f"expected module:Class or path/to/file.py:Class, got {target!r}", item=item)
     if module_name.endswith(".py"):
         path = Path(module_name)
         if not path.is_file():
@@ -60,12 +63,20 @@ def _import_attr(target: str, item: str) -> Any:
         spec = importlib.util.spec_from_file_location(f"hybridsched_user_{path.stem}", path)
         module = importlib.util.module_from_spec(spec)
         sys.modules[spec.name] = module
-        spec.loader.exec_module(module)
+        try:
+            spec.loader.exec_module(module)
+        except Exception as err:  # the user's file, not ours: one line, not a traceback
+            del sys.modules[spec.name]
+            raise InputError(f"cannot load it: {type(err).__name__}: {err}", source=module_name,
+                             item=item) from err
     else:
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as err:
             raise InputError(f"cannot import module {module_name!r}: {err}", item=item) from None
+        except Exception as err:
+            raise InputError(f"cannot import module {module_name!r}: {type(err).__name__}: {err}",
+                             item=item) from err
     try:
         return getattr(module, attr)
     except AttributeError:
@@ -85,7 +96,11 @@ def policy_class(name: str) -> type[Policy]:
     else:
         found = plugins().get(name)
         if found is not None:
-            cls = found.load()
+            try:
+                cls = found.load()
+            except Exception as err:
+                raise InputError(f"cannot load plugin {found.value!r}: {type(err).__name__}: {err}",
+                                 item=item) from err
         elif ":" in name:
             cls = _import_attr(name, item)
         else:
@@ -97,21 +112,56 @@ def policy_class(name: str) -> type[Policy]:
     return cls
 
 
+def parse_options(pairs: list[str]) -> dict[str, Any]:
+    """``["key=value", ...]`` from the command line as policy options.
+
+    A value that reads as JSON (``2``, ``0.5``, ``true``, ``[1, 2]``) is
+    that value; anything else is the text itself.
+    """
+    options: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        key = key.strip()
+        if not sep or not key.isidentifier():
+            raise InputError(f"expected KEY=VALUE with KEY a name, got {pair!r}", item="--option")
+        try:
+            options[key] = json.loads(value)
+        except ValueError:
+            options[key] = value
+    return options
+
+
 def make_policy(name: str, *, seed: int = 0, **options: Any) -> Policy:
     """An instance of the named policy, seeded."""
     cls = policy_class(name)
-    policy = cls(seed=seed, **options)
+    try:
+        policy = cls(seed=seed, **options)
+    except InputError:
+        raise
+    except Exception as err:  # a plugin's bug must not look like ours
+        raise PolicyError(f"raised {type(err).__name__} while starting: {err}", item=f"policy {name!r}") from err
     if not policy.name:
         policy.name = name  # an unnamed plugin class is known by what the user called it
     return policy
 
 
-def available() -> list[tuple[str, str]]:
-    """(name, one-line description) of every built-in and installed policy."""
+def describe() -> list[dict[str, str]]:
+    """Every built-in and installed policy: name, origin, kind and one-line description.
+
+    ``origin`` is ``built-in`` or ``plugin``; ``kind`` is ``static`` (it
+    overrides :meth:`Policy.plan`) or ``dynamic``. A plugin that fails to
+    load is listed with the reason, so that it cannot hide the others.
+    """
     rows = []
-    for name in list(BUILTIN) + [n for n in plugins() if n not in BUILTIN]:
+    installed = plugins()
+    for name in list(BUILTIN) + [n for n in installed if n not in BUILTIN]:
+        origin = "built-in" if name in BUILTIN else "plugin"
         try:
-            rows.append((name, policy_class(name).description))
-        except Exception as err:  # a broken plugin must not hide the others
-            rows.append((name, f"(cannot load: {err})"))
+            cls = policy_class(name)
+        except Exception as err:
+            rows.append({"name": name, "origin": origin, "kind": "?", "description": f"(cannot load: {err})"})
+            continue
+        kind = "static" if cls.plan is not Policy.plan else "dynamic"
+        text = cls.description or (cls.__doc__ or "").strip().split("\n")[0] or "(no description)"
+        rows.append({"name": name, "origin": origin, "kind": kind, "description": text})
     return rows
