@@ -7,12 +7,14 @@ the hot loops stay cheap.
 
 from __future__ import annotations
 
+import dataclasses
+import heapq
 import math
 from functools import cached_property
 
 import numpy as np
 
-from devices.device import Device
+from devices.device import CPU, GPU, Device
 from devices.platform import Platform
 from workloads.errors import InputError
 from workloads.task import Task
@@ -30,8 +32,12 @@ class Problem:
         index = workflow.index
         graph = workflow.graph
         #: ``preds[i]`` / ``succs[i]``: neighbour task indices, in workflow order.
-        self.preds: list[list[int]] = [sorted(index[u] for u in graph.predecessors(t.id)) for t in self.tasks]
-        self.succs: list[list[int]] = [sorted(index[v] for v in graph.successors(t.id)) for t in self.tasks]
+        self.preds: list[list[int]] = [sorted(index[u] for u in graph.pred[t.id]) for t in self.tasks]
+        self.succs: list[list[int]] = [sorted(index[v] for v in graph.succ[t.id]) for t in self.tasks]
+        # Edge attributes by (task index, successor id): a list lookup and a dict
+        # lookup instead of networkx's edge view on the engine's hot path.
+        self._ids = [t.id for t in self.tasks]
+        self._out = [graph.succ[t.id] for t in self.tasks]
 
     @cached_property
     def exec_times(self) -> np.ndarray:
@@ -39,27 +45,88 @@ class Problem:
 
         Raises InputError naming the first task no device can run.
         """
-        n, p = len(self.tasks), len(self.devices)
-        times = np.full((n, p), math.inf)
+        columns, column_of = self.exec_columns
+        return columns[:, column_of]
+
+    @cached_property
+    def exec_columns(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(C, column_of)`` with ``exec_times == C[:, column_of]``: the distinct columns.
+
+        Devices of one built-in class with equal parameters, whose name no
+        task's time table mentions, answer alike for every task; they share a
+        column, so a thousand identical GPUs cost one pass over the tasks.
+        Raises InputError naming the first task no device can run.
+        """
+        named = set()
+        for task in self.tasks:
+            if task.times:
+                named.update(task.times)
+        columns: list[np.ndarray] = []
+        column_of = np.empty(len(self.devices), dtype=np.intp)
+        seen: dict = {}
         for j, device in enumerate(self.devices):
-            for i, task in enumerate(self.tasks):
-                if device.check(task) is None:
-                    times[i, j] = device.exec_time(task)
-        stuck = np.flatnonzero(np.isinf(times).all(axis=1))
+            key = None if device.name in named else _model_key(device)
+            c = seen.get(key) if key is not None else None
+            if c is None:
+                c = len(columns)
+                columns.append(self._column(device))
+                if key is not None:
+                    seen[key] = c
+            column_of[j] = c
+        table = np.stack(columns, axis=1) if columns else np.empty((len(self.tasks), 0))
+        stuck = np.flatnonzero(np.isinf(table).all(axis=1))
         if stuck.size:
             task = self.tasks[stuck[0]]
             raise InputError(unrunnable_reason(task, self.devices),
                              source=self.workflow.source, item=f"task {task.id!r}")
-        return times
+        return table, column_of
+
+    def _column(self, device: Device) -> np.ndarray:
+        column = np.full(len(self.tasks), math.inf)
+        for i, task in enumerate(self.tasks):
+            if device.check(task) is None:
+                column[i] = device.exec_time(task)
+        return column
 
     def edge(self, u: int, v: int) -> dict:
-        return self.workflow.graph.edges[self.tasks[u].id, self.tasks[v].id]
+        return self._out[u][self._ids[v]]
 
     def comm_time(self, u: int, v: int, pu: int, pv: int) -> float:
         """Seconds the data of edge u -> v takes from device pu to device pv."""
         if pu == pv:
             return 0.0
         return self.platform.transfer_time(self.edge(u, v), self.devices[pu].name, self.devices[pv].name)
+
+    def comm_times_from(self, u: int, v: int, pu: int) -> np.ndarray:
+        """Seconds edge u -> v's data takes from device ``pu`` to each device
+        (0 on ``pu`` itself): :meth:`comm_time` for all ``pv`` at once, equal to the last bit."""
+        edge = self.edge(u, v)
+        cost = edge.get("cost")
+        if cost is not None:
+            row = np.full(len(self.devices), float(cost))
+            row[pu] = 0.0
+            return row
+        latency, bandwidth = self._link_matrices
+        nbytes = edge.get("data_bytes", 0.0)
+        if nbytes == 0:
+            return latency[pu].copy()
+        return latency[pu] + nbytes / bandwidth[pu]
+
+    @cached_property
+    def _link_matrices(self) -> tuple[np.ndarray, np.ndarray]:
+        """Latency and bandwidth between every two devices; the diagonal moves data instantly."""
+        platform = self.platform
+        n = len(self.devices)
+        default = platform.default_link
+        latency = np.full((n, n), float(default.latency))
+        bandwidth = np.full((n, n), float(default.bandwidth))
+        index = {d.name: j for j, d in enumerate(self.devices)}
+        for (a, b), link in platform.links.items():
+            latency[index[a], index[b]] = link.latency
+            bandwidth[index[a], index[b]] = link.bandwidth
+        np.fill_diagonal(latency, 0.0)
+        np.fill_diagonal(bandwidth, math.inf)
+        return latency, bandwidth
 
     def mean_comm_time(self, u: int, v: int) -> float:
         return self.platform.mean_transfer_time(self.edge(u, v))
@@ -72,8 +139,24 @@ class Problem:
         return np.where(finite, w, 0.0).sum(axis=1) / finite.sum(axis=1)
 
     def topological_order(self) -> list[int]:
-        index = self.workflow.index
-        return [index[t] for t in self.workflow.topological_order()]
+        """Task indices in topological order; ties go to the earlier task
+        (the order of :meth:`Workflow.topological_order`)."""
+        return list(self._topological_order)
+
+    @cached_property
+    def _topological_order(self) -> tuple[int, ...]:
+        waiting = [len(p) for p in self.preds]
+        heap = [i for i, w in enumerate(waiting) if w == 0]  # already sorted: a heap
+        order = []
+        succs = self.succs
+        while heap:
+            i = heapq.heappop(heap)
+            order.append(i)
+            for j in succs[i]:
+                waiting[j] -= 1
+                if waiting[j] == 0:
+                    heapq.heappush(heap, j)
+        return tuple(order)
 
 
 def unrunnable_reason(task: Task, devices: list[Device]) -> str:
@@ -81,3 +164,17 @@ def unrunnable_reason(task: Task, devices: list[Device]) -> str:
     reasons = [f"{d.name}: {d.check(task)}" for d in devices[:3]]
     more = f" (and {len(devices) - 3} more)" if len(devices) > 3 else ""
     return "no device can run this task; " + "; ".join(reasons) + more
+
+
+def _model_key(device: Device) -> tuple | None:
+    """What a built-in device's execution times depend on, or None when
+    unknown (subclasses may model anything, so they get a column each)."""
+    if type(device) not in (Device, CPU, GPU):
+        return None
+    key = (type(device).__name__,) + tuple(
+        (f.name, getattr(device, f.name)) for f in dataclasses.fields(device) if f.name not in ("name", "meta"))
+    try:
+        {key: None}
+    except TypeError:  # an unhashable parameter: do not share
+        return None
+    return key

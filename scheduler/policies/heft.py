@@ -55,30 +55,47 @@ def priority_order(problem: Problem, rank: np.ndarray) -> list[int]:
 
 
 def list_schedule(problem: Problem, order: list[int], *, insertion: bool = True) -> Plan:
-    """Place tasks in ``order``, each on the device of earliest finish time."""
+    """Place tasks in ``order``, each on the device of earliest finish time.
+
+    Data-ready times come for all devices at once (numpy rows of
+    :meth:`Problem.comm_times_from`); the insertion search then runs only on
+    devices that could beat the best append-at-the-end finish time, since a
+    task can start no earlier than its data is ready and no later than the
+    device's last planned finish. Same result as trying every device.
+    """
     times = problem.exec_times
     devices = problem.devices
+    tasks = problem.tasks
+    preds = problem.preds
+    comm_times_from = problem.comm_times_from
     timelines = [Timeline(d.slots) for d in devices]
-    placed_on = [-1] * len(problem.tasks)
-    finish = [0.0] * len(problem.tasks)
+    #: Each timeline's latest finish, as an array.
+    ends = np.zeros(len(devices))
+    placed_on = [-1] * len(tasks)
+    finish = [0.0] * len(tasks)
     plan = Plan(device={})
     for i in order:
-        task = problem.tasks[i]
+        task = tasks[i]
+        w = times[i]
+        ready = np.zeros(len(devices))
+        for u in preds[i]:
+            np.maximum(ready, finish[u] + comm_times_from(u, i, placed_on[u]), out=ready)
+        lower = ready + w
+        upper = np.maximum(ready, ends)
+        upper += w
+        bound = upper.min()
         best = (math.inf, math.inf, -1)
-        for p, device in enumerate(devices):
-            w = times[i, p]
-            if w == math.inf:
-                continue
-            ready = 0.0
-            for u in problem.preds[i]:
-                arrive = finish[u] + problem.comm_time(u, i, placed_on[u], p)
-                if arrive > ready:
-                    ready = arrive
-            start = timelines[p].earliest_start(ready, w, device.slots_needed(task), insertion)
-            if start + w < best[0]:
-                best = (start + w, start, p)
+        for p in np.flatnonzero(lower <= bound).tolist():
+            r, wp = float(ready[p]), float(w[p])
+            if r >= ends[p]:  # nothing planned after r: no gap to search
+                start = r
+            else:
+                start = timelines[p].earliest_start(r, wp, devices[p].slots_needed(task), insertion)
+            if start + wp < best[0]:
+                best = (start + wp, start, p)
         eft, est, p = best
         timelines[p].add(est, eft, devices[p].slots_needed(task))
+        ends[p] = timelines[p].end
         placed_on[i], finish[i] = p, eft
         plan.device[task.id] = devices[p].name
         plan.start[task.id] = est
