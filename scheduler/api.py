@@ -58,6 +58,9 @@ class Result:
                 {"task": r.task, "device": r.device, "start": r.start, "finish": r.finish,
                  "energy_j": m.task_energy_j.get(r.task, 0.0)}
                 for r in self.trace.tasks if r.status == "done"],
+            "wasted_energy_j": m.wasted_energy_j,
+            "wasted_cost_usd": m.wasted_cost_usd,
+            "failed_attempts": m.failed_attempts,
             "failed": dict(self.trace.failed),
             "notes": list(self.trace.notes),
         }

@@ -38,6 +38,14 @@ from workloads.workflow import Workflow
 class Engine:
     """Runs one workflow on one platform under one policy; :meth:`run` returns the trace."""
 
+    def __new__(cls, workflow: Workflow, platform: Platform, *args, **kwargs):
+        # Devices that fail or go down need the fault rules; the rest keep this lean engine.
+        if cls is Engine and any(d.has_faults for d in platform.devices):
+            from scheduler.fault_engine import FaultEngine
+
+            cls = FaultEngine
+        return super().__new__(cls)
+
     def __init__(self, workflow: Workflow, platform: Platform, policy: Policy, *, seed: int = 0):
         self.workflow = workflow
         self.seed = seed

@@ -18,6 +18,10 @@ Formulas (time in seconds, power in watts, energy in joules):
 * SLR: ``M / sum over the critical path (by minimum costs, CP_MIN) of each
   task's minimum execution time`` (Topcuoglu et al. 2002, eq. 7); >= 1.
 * speedup: the best single device's sequential time over ``M`` (eq. 8).
+* wasted energy and cost: attempts that a fault aborted (trace status
+  ``"failed"``) count in device energy and cost like any run; ``wasted_*``
+  is their part: ``busy_w * share * duration`` joules and
+  ``usd_per_hour / 3600 * share * duration`` dollars each.
 """
 
 from __future__ import annotations
@@ -57,6 +61,10 @@ class Metrics:
     task_energy_j: dict[str, float] = field(default_factory=dict)
     slr: float | None = None
     speedup: float | None = None
+    #: Energy and money of aborted attempts (device faults), and how many there were.
+    wasted_energy_j: float = 0.0
+    wasted_cost_usd: float = 0.0
+    failed_attempts: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -68,11 +76,18 @@ def compute(trace: Trace, platform: Platform, problem: Any = None) -> Metrics:
     makespan = trace.makespan
     weighted_busy: dict[str, float] = {}
     task_energy: dict[str, float] = {}
+    wasted_j = wasted_usd = 0.0
+    failed_attempts = 0
     for run in trace.tasks:
         busy = run.share * (run.finish - run.start)
         weighted_busy[run.device] = weighted_busy.get(run.device, 0.0) + busy
         if run.status == "done":
             task_energy[run.task] = platform.device(run.device).busy_w * busy
+        else:
+            device = platform.device(run.device)
+            wasted_j += device.busy_w * busy
+            wasted_usd += device.usd_per_hour * busy / 3600.0
+            failed_attempts += 1
     devices = []
     for d in platform.devices:
         busy = weighted_busy.get(d.name, 0.0)
@@ -88,7 +103,8 @@ def compute(trace: Trace, platform: Platform, problem: Any = None) -> Metrics:
     metrics = Metrics(
         makespan=makespan, energy_j=energy, facility_energy_j=facility,
         carbon_g=facility / J_PER_KWH * platform.carbon_g_per_kwh,
-        cost_usd=sum(m.cost_usd for m in devices), devices=devices, task_energy_j=task_energy)
+        cost_usd=sum(m.cost_usd for m in devices), devices=devices, task_energy_j=task_energy,
+        wasted_energy_j=wasted_j, wasted_cost_usd=wasted_usd, failed_attempts=failed_attempts)
     if problem is not None and makespan > 0:
         metrics.slr = makespan / cp_min_length(problem)
         sequential = sequential_time(problem)

@@ -116,5 +116,20 @@ class Policy:
 
     # -- faults -------------------------------------------------------------
 
+    #: Failed attempts a task may have before it is given up with its dependants.
+    retry_limit: ClassVar[int] = 3
+
+    def on_failure(self, task: Task, device: Device, view: "View") -> Device | None:
+        """Where ``task`` goes after ``device`` went down while it ran or was queued there.
+
+        Return a device to place it there now, or None to place it again with
+        the ready tasks (the default). Static plans are re-planned instead
+        (:mod:`scheduler.fault_engine`); this hook is for dynamic policies.
+        """
+        return None
+
+    def on_repair(self, device: Device, view: "View") -> None:
+        """``device`` is up again (repaired, or its downtime window ended). Default: nothing."""
+
     def __repr__(self) -> str:
         return f"<policy {self.name}>"

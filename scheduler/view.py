@@ -134,6 +134,24 @@ class View:
         eng.bind(i, p)
         return finish
 
+    def is_up(self, device: Device) -> bool:
+        """Whether ``device`` is up now (not failed, not in a downtime window)."""
+        down = getattr(self._engine, "down", None)
+        return down is None or not down[self._device_index[device.name]]
+
+    def up_at(self, device: Device) -> float:
+        """When ``device`` is expected to accept work: now when it is up, else the end of
+        its downtime window, or its failure time plus its MTTR (the repair draw is not shown)."""
+        down_until = getattr(self._engine, "down_until", None)
+        if down_until is None:
+            return self.now
+        return max(self.now, down_until[self._device_index[device.name]])
+
+    def _reset_device(self, p: int, free_at: float) -> None:
+        # The engine unbound everything on device p (it went down): forget its estimates.
+        self._slot_free[p] = [free_at] * len(self._slot_free[p])
+        self._last_start[p] = self.now
+
     def take_placed(self) -> list[int]:
         placed, self._placed = self._placed, []
         self._placed_set.clear()

@@ -64,6 +64,9 @@ def render_summary(s: dict) -> str:
     if s.get("slr") is not None:
         speedup = "n/a (no single device runs every task)" if s["speedup"] is None else f"{s['speedup']:.4g}"
         lines.append(f"  SLR          {s['slr']:.4g}    speedup  {speedup}")
+    if s.get("failed_attempts"):
+        lines.append(f"  wasted       {s['wasted_energy_j']:.6g} J, {s['wasted_cost_usd']:.6g} USD in "
+                     f"{s['failed_attempts']} aborted attempts; {len(s.get('failed', {}))} tasks failed")
     lines += ["", f"  {'device':<16}{'kind':<10}{'busy s*':>12}{'util':>8}{'energy J':>14}{'cost USD':>12}"]
     for d in s["devices"]:
         lines.append(f"  {d['device']:<16}{d['kind']:<10}{d['busy_s']:>12.6g}{d['utilisation']:>8.1%}"

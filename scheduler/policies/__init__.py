@@ -49,6 +49,8 @@ BUILTIN: dict[str, str] = {
     "weighted": "scheduler.policies.multiobjective:Weighted",
     "energy-heft": "scheduler.policies.multiobjective:EnergyHEFT",
     "deadline": "scheduler.policies.multiobjective:Deadline",
+    # under faults
+    "failure-aware": "scheduler.policies.failure_aware:FailureAware",
 }
 
 
