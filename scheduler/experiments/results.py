@@ -1,0 +1,247 @@
+"""A results folder: the table, the summaries and the manifest.
+
+Layout of ``OUT``::
+
+    manifest.json        suite hash, seeds, versions, git commit, platform ids
+    suite.yaml           a copy of the suite file as run
+    results.csv/.parquet one row per run, every metric
+    summary.csv          per workflow, platform and policy: mean, std, min, max over repeats
+    winners.csv          per workflow and platform: the best policy for each objective
+    pareto.csv           per workflow and platform: each policy's mean objectives, on_front
+    runs/RUN_ID/         result.json (the record) and trace.csv of each run
+    plots/               see :mod:`scheduler.reports.plots`
+
+Every file is written atomically; ``runs/RUN_ID/result.json`` is written
+last, so its presence means the run finished.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import platform as py_platform
+import subprocess
+import tempfile
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any, Iterable
+
+from scheduler.api import write_atomic
+from scheduler.experiments.runs import METRICS, OBJECTIVES
+from scheduler.experiments.suite import RunSpec, Suite
+
+PACKAGES = ("hybridsched", "simpy", "networkx", "numpy", "qiskit", "qiskit-aer")
+
+
+def run_dir(out: Path, spec: RunSpec) -> Path:
+    return out / "runs" / spec.run_id
+
+
+def write_run(out: Path, spec: RunSpec, record: dict[str, Any], trace_csv: str) -> None:
+    """Store a finished run: the trace, then the record that marks it done."""
+    folder = run_dir(out, spec)
+    if trace_csv:
+        write_atomic(folder / "trace.csv", trace_csv)
+    write_atomic(folder / "result.json", json.dumps(record, indent=1, sort_keys=True) + "\n")
+
+
+def read_run(out: Path, spec: RunSpec) -> dict[str, Any] | None:
+    """The stored record of a run when it finished with this spec's fingerprint, else None."""
+    path = run_dir(out, spec) / "result.json"
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if record.get("fingerprint") != spec.fingerprint or record.get("status") != "ok":
+        return None
+    return record
+
+
+def table(specs: Iterable[RunSpec], records: dict[str, dict]) -> "Any":
+    """One row per run, in suite order (a pandas DataFrame)."""
+    import pandas as pd
+
+    rows = []
+    kinds: list[str] = []
+    for spec in specs:
+        rec = records.get(spec.run_id) or {"status": "missing"}
+        for kind in rec.get("energy_by_kind", {}):
+            if kind not in kinds:
+                kinds.append(kind)
+    for spec in specs:
+        rec = records.get(spec.run_id) or {"status": "missing"}
+        row: dict[str, Any] = {
+            "run_id": spec.run_id, "workflow": spec.workflow["label"], "platform": spec.platform["label"],
+            "policy": spec.policy["label"], "repeat": spec.repeat, "seed": spec.seed}
+        for key, value in spec.grid.items():
+            row[f"param_{key}"] = value
+        row["tasks"] = rec.get("tasks")
+        metrics = rec.get("metrics", {})
+        for name in METRICS:
+            row[name] = metrics.get(name)
+        for kind in kinds:
+            row[f"energy_j_{kind}"] = rec.get("energy_by_kind", {}).get(kind, 0.0 if metrics else None)
+        row["status"] = rec.get("status")
+        row["error"] = rec.get("error", "")
+        rows.append(row)
+    df = pd.DataFrame(rows)
+    for name in METRICS + ("tasks",):
+        df[name] = pd.to_numeric(df[name], errors="coerce")
+    return df
+
+
+def summarize(df: "Any") -> "Any":
+    """Mean, standard deviation, min and max of each metric over repeats."""
+    import pandas as pd
+
+    ok = df[df["status"] == "ok"]
+    keys = ["workflow", "platform", "policy"]
+    metrics = [m for m in METRICS if ok[m].notna().any()]
+    if ok.empty:
+        return pd.DataFrame(columns=keys + ["runs"])
+    grouped = ok.groupby(keys, sort=False)
+    out = grouped.size().rename("runs").to_frame()
+    for m in metrics:
+        stats = grouped[m].agg(["mean", "std", "min", "max"])
+        stats.columns = [f"{m}_{s}" for s in stats.columns]
+        out = out.join(stats)
+    return out.reset_index()
+
+
+def winners(summary: "Any") -> "Any":
+    """Per workflow and platform, the policy with the best mean for each objective
+    (ties go to the policy listed first in the suite)."""
+    import pandas as pd
+
+    rows = []
+    for (wf, plat), group in summary.groupby(["workflow", "platform"], sort=False):
+        for objective, lower in OBJECTIVES.items():
+            column = f"{objective}_mean"
+            if column not in group or group[column].isna().all():
+                continue
+            values = group[column]
+            best = values.idxmin() if lower else values.idxmax()
+            rows.append({"workflow": wf, "platform": plat, "objective": objective,
+                         "policy": group.loc[best, "policy"], "value": values[best]})
+    return pd.DataFrame(rows, columns=["workflow", "platform", "objective", "policy", "value"])
+
+
+def pareto(summary: "Any") -> "Any":
+    """Each policy's mean time, energy, cost (and fidelity) per workflow and
+    platform, with ``on_front``: no other policy is at least as good in every
+    objective and better in one."""
+    import pandas as pd
+
+    objectives = [o for o in ("makespan", "energy_j", "cost_usd", "fidelity")
+                  if f"{o}_mean" in summary and summary[f"{o}_mean"].notna().any()]
+    frames = []
+    for _, group in summary.groupby(["workflow", "platform"], sort=False):
+        points = group[["workflow", "platform", "policy"] + [f"{o}_mean" for o in objectives]].copy()
+        points.columns = ["workflow", "platform", "policy"] + objectives
+        # Minimise everything: fidelity is maximised, so negate it for the test.
+        costs = [[(-row[o] if o == "fidelity" else row[o]) for o in objectives] for _, row in points.iterrows()]
+        points["on_front"] = [not any(_dominates(other, mine) for other in costs) for mine in costs]
+        frames.append(points)
+    if not frames:
+        return pd.DataFrame(columns=["workflow", "platform", "policy", "on_front"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def _dominates(a: list[float], b: list[float]) -> bool:
+    return all(x <= y for x, y in zip(a, b)) and any(x < y for x, y in zip(a, b))
+
+
+def write_tables(out: Path, df: "Any") -> dict[str, "Any"]:
+    """Write results, summary, winners and pareto tables (CSV; results also Parquet)."""
+    summary = summarize(df)
+    tables = {"results": df, "summary": summary, "winners": winners(summary), "pareto": pareto(summary)}
+    for name, frame in tables.items():
+        write_atomic(out / f"{name}.csv", frame.to_csv(index=False))
+    _write_parquet(out / "results.parquet", df)
+    return tables
+
+
+def _write_parquet(path: Path, df: "Any") -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        df.to_parquet(tmp, index=False)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_table(out: Path) -> "Any":
+    import pandas as pd
+
+    return pd.read_csv(out / "results.csv", keep_default_na=True)
+
+
+# -- provenance -----------------------------------------------------------------------
+
+
+def versions() -> dict[str, str | None]:
+    found: dict[str, str | None] = {"python": py_platform.python_version()}
+    for name in PACKAGES:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = None
+    return found
+
+
+def git_commit() -> dict[str, Any] | None:
+    """The commit of hybridsched's source tree, and whether it had changes; None outside git."""
+    root = Path(__file__).resolve().parents[2]
+    if not (root / ".git").exists():
+        return None
+    try:
+        head = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
+                              text=True, timeout=10)
+        status = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                                capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if head.returncode != 0:
+        return None
+    return {"commit": head.stdout.strip(), "dirty": bool(status.stdout.strip())}
+
+
+def manifest(suite: Suite, records: dict[str, dict], *, executor: str, complete: bool) -> dict[str, Any]:
+    """Everything needed to know what was run and to run it again."""
+    platforms: dict[str, Any] = {}
+    for spec in suite.runs:
+        rec = records.get(spec.run_id)
+        if rec and rec.get("platform_ids") and spec.platform["label"] not in platforms:
+            platforms[spec.platform["label"]] = dict(rec["platform_ids"], spec=spec.platform)
+    return {
+        "format": "hybridsched-results/1",
+        "suite": {"name": suite.name, "path": str(suite.path), "dir": str(suite.path.parent),
+                  "sha256": suite.sha256, "seed": suite.seed, "repeats": suite.repeats},
+        "inputs": suite.inputs,
+        "complete": complete,
+        "executor": executor,
+        "runs": len(suite.runs),
+        "seeds": {spec.run_id: {"key": spec.key, "seed": spec.seed,
+                                "workflow_seed": spec.workflow.get("params", {}).get("seed")}
+                  for spec in suite.runs},
+        "versions": versions(),
+        "git": git_commit(),
+        "platforms": platforms,
+    }
+
+
+def write_manifest(out: Path, data: dict[str, Any]) -> None:
+    write_atomic(out / "manifest.json", json.dumps(data, indent=1) + "\n")
+
+
+def copy_suite(out: Path, suite: Suite) -> None:
+    write_atomic(out / ("suite" + suite.path.suffix), suite.path.read_text(encoding="utf-8"))
+
+
+def csv_text(df: "Any") -> str:
+    buf = io.StringIO()
+    df.to_csv(buf, index=False)
+    return buf.getvalue()

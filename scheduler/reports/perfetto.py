@@ -1,0 +1,81 @@
+"""Export a run's trace as Chrome Trace Event JSON, which ui.perfetto.dev and
+chrome://tracing open.
+
+Format: the Trace Event Format (Google, "Trace Event Format", 2016; the
+``traceEvents`` array of "complete" events ``ph: "X"`` with ``ts`` and
+``dur`` in microseconds, and ``ph: "M"`` metadata events naming processes
+and threads). Each device is a thread of the process "devices"; each pair
+of devices that moved data is a thread of the process "transfers".
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+US = 1e6  # trace times are seconds; the format counts microseconds
+
+
+def read_trace_rows(run_folder: Path) -> list[dict[str, str]]:
+    text = (run_folder / "trace.csv").read_text(encoding="utf-8")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def run_info(run_folder: Path) -> dict[str, Any]:
+    """The run's record (result.json of a suite run, or summary.json of ``simulate --out``)."""
+    for name in ("result.json", "summary.json"):
+        path = run_folder / name
+        if path.is_file():
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return data if name == "result.json" else {"summary": data, "task_kinds": {}}
+    return {"summary": {}, "task_kinds": {}}
+
+
+def trace_events(run_folder: str | Path) -> dict[str, Any]:
+    """The Chrome trace JSON object of the run stored in ``run_folder``."""
+    folder = Path(run_folder)
+    rows = read_trace_rows(folder)
+    info = run_info(folder)
+    kinds = info.get("task_kinds", {})
+    devices = [d["device"] for d in info.get("summary", {}).get("devices", [])]
+    for r in rows:
+        if r["type"] == "task" and r["device"] not in devices:
+            devices.append(r["device"])
+    tid = {d: i + 1 for i, d in enumerate(devices)}
+    events: list[dict[str, Any]] = [
+        {"ph": "M", "pid": 1, "name": "process_name", "args": {"name": "devices"}},
+        {"ph": "M", "pid": 2, "name": "process_name", "args": {"name": "transfers"}}]
+    for d, t in tid.items():
+        events.append({"ph": "M", "pid": 1, "tid": t, "name": "thread_name", "args": {"name": d}})
+        events.append({"ph": "M", "pid": 1, "tid": t, "name": "thread_sort_index", "args": {"sort_index": t}})
+    links: dict[str, int] = {}
+    for r in rows:
+        start, finish = float(r["start"]), float(r["finish"])
+        if r["type"] == "task":
+            events.append({"ph": "X", "pid": 1, "tid": tid[r["device"]], "name": r["task"],
+                           "cat": kinds.get(r["task"], "classical") + ("" if r["status"] == "done" else ",failed"),
+                           "ts": start * US, "dur": (finish - start) * US,
+                           "args": {"share": float(r["share"]), "status": r["status"]}})
+        else:
+            pair = f"{r['src_device']} -> {r['device']}"
+            if pair not in links:
+                links[pair] = len(links) + 1
+                events.append({"ph": "M", "pid": 2, "tid": links[pair], "name": "thread_name",
+                               "args": {"name": pair}})
+            events.append({"ph": "X", "pid": 2, "tid": links[pair], "name": r["task"], "cat": "transfer",
+                           "ts": start * US, "dur": (finish - start) * US,
+                           "args": {"data_bytes": float(r["data_bytes"] or 0)}})
+    return {"traceEvents": events, "displayTimeUnit": "ms",
+            "otherData": {k: info.get("summary", {}).get(k) for k in ("workflow", "platform", "policy", "seed")}}
+
+
+def export(run_folder: str | Path, path: str | Path) -> Path:
+    """Write the run's Chrome/Perfetto trace JSON to ``path``, atomically."""
+    from scheduler.api import write_atomic
+
+    path = Path(path)
+    write_atomic(path, json.dumps(trace_events(run_folder)) + "\n")
+    return path

@@ -1,0 +1,214 @@
+"""Plots of a results folder (matplotlib, Agg backend: no display needed).
+
+* ``gantt/RUN_ID.png``: one row per device, one bar per task run coloured by
+  task kind (failed attempts hatched), transfers as grey lines from the
+  sending device's row to the receiving one's.
+* ``pareto/WORKFLOW__PLATFORM.png``: each policy's mean time against energy
+  and against cost; the Pareto front (``pareto.csv``) joined by a line.
+* ``energy-by-kind.png``: mean energy per device kind, stacked, per policy
+  and platform.
+* ``slr-vs-ccr.png`` (and ``slr-vs-ccr.csv``): for suites whose workflows
+  have a ``ccr`` parameter, each policy's average SLR at each CCR, the
+  figure of Topcuoglu et al. 2002 (fig. 5a).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+KIND_COLOURS = {"classical": "#4C72B0", "quantum": "#8172B2"}
+POLICY_MARKERS = "osD^v<>Pp*hX"
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig: Any, path: Path) -> Path:
+    import os
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".png")
+    os.close(fd)
+    try:
+        fig.savefig(tmp, dpi=110, bbox_inches="tight", metadata={"Software": None})
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+        _pyplot().close(fig)
+    return path
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._+=-]+", "-", text).strip("-")
+
+
+def gantt_chart(run_folder: str | Path, path: str | Path, *, max_transfers: int = 3000) -> Path:
+    """A Gantt chart of the run stored in ``run_folder`` (trace.csv + result.json)."""
+    from matplotlib.collections import LineCollection
+    from matplotlib.patches import Patch
+
+    from scheduler.reports.perfetto import read_trace_rows, run_info
+
+    plt = _pyplot()
+    folder = Path(run_folder)
+    rows = read_trace_rows(folder)
+    info = run_info(folder)
+    kinds = info.get("task_kinds", {})
+    summary = info.get("summary", {})
+    devices = [d["device"] for d in summary.get("devices", [])]
+    for r in rows:
+        if r["type"] == "task" and r["device"] not in devices:
+            devices.append(r["device"])
+    y = {d: i for i, d in enumerate(devices)}
+    fig, ax = plt.subplots(figsize=(10, 1.2 + 0.45 * len(devices)))
+    used = set()
+    for r in rows:
+        if r["type"] != "task":
+            continue
+        start, finish = float(r["start"]), float(r["finish"])
+        kind = kinds.get(r["task"], "classical")
+        used.add(kind)
+        failed = r["status"] != "done"
+        ax.barh(y[r["device"]], finish - start, left=start, height=0.6,
+                color=KIND_COLOURS.get(kind, "#55A868"), edgecolor="black", linewidth=0.3,
+                hatch="//" if failed else None, alpha=0.5 if failed else 1.0)
+        if len(rows) <= 60:
+            ax.text((start + finish) / 2, y[r["device"]], r["task"], ha="center", va="center",
+                    fontsize=6, color="white", clip_on=True)
+    transfers = [r for r in rows if r["type"] == "transfer" and r["src_device"] in y and r["device"] in y]
+    if transfers and len(transfers) <= max_transfers:
+        segments = [((float(t["start"]), y[t["src_device"]]), (float(t["finish"]), y[t["device"]]))
+                    for t in transfers]
+        ax.add_collection(LineCollection(segments, colors="grey", linewidths=0.6, alpha=0.6))
+    ax.set_yticks(range(len(devices)), devices)
+    ax.invert_yaxis()
+    ax.set_xlabel("time (s)")
+    ax.set_title(f"{summary.get('workflow', '')} on {summary.get('platform', '')} under "
+                 f"{summary.get('policy', '')} (makespan {summary.get('makespan', 0):.4g} s)", fontsize=9)
+    handles = [Patch(color=KIND_COLOURS.get(k, "#55A868"), label=k) for k in sorted(used)]
+    if transfers:
+        handles.append(Patch(color="grey", label=f"transfers ({len(transfers)})"
+                             if len(transfers) <= max_transfers else f"{len(transfers)} transfers (not drawn)"))
+    ax.legend(handles=handles, loc="upper right", fontsize=7)
+    ax.autoscale_view()
+    return _save(fig, Path(path))
+
+
+def pareto_plots(pareto: Any, folder: Path, *, limit: int = 24) -> list[Path]:
+    """Time vs energy and time vs cost per workflow and platform (at most ``limit`` figures)."""
+    plt = _pyplot()
+    written = []
+    for n, ((wf, plat), group) in enumerate(pareto.groupby(["workflow", "platform"], sort=False)):
+        if n >= limit or len(group) < 2:
+            continue
+        fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+        for ax, y, label in ((axes[0], "energy_j", "energy (J)"), (axes[1], "cost_usd", "cost (USD)")):
+            for k, (_, row) in enumerate(group.iterrows()):
+                ax.scatter(row["makespan"], row[y], marker=POLICY_MARKERS[k % len(POLICY_MARKERS)],
+                           s=50, label=row["policy"], zorder=3,
+                           edgecolor="black" if row["on_front"] else "none")
+            front = _front_2d(group, "makespan", y)
+            ax.plot(front["makespan"], front[y], color="black", linewidth=0.8, zorder=2)
+            ax.set_xlabel("makespan (s)")
+            ax.set_ylabel(label)
+            ax.grid(alpha=0.3)
+        axes[1].legend(fontsize=7)
+        fig.suptitle(f"{wf} on {plat}: policy means; line = Pareto front", fontsize=9)
+        written.append(_save(fig, folder / f"{_slug(wf)}__{_slug(plat)}.png"))
+    return written
+
+
+def _front_2d(points: Any, x: str, y: str) -> Any:
+    """The points no other point beats in both ``x`` and ``y``, sorted by ``x``."""
+    ordered = points.sort_values([x, y])
+    keep, best = [], float("inf")
+    for idx, row in ordered.iterrows():
+        if row[y] < best:
+            keep.append(idx)
+            best = row[y]
+    return ordered.loc[keep]
+
+
+def energy_by_kind(df: Any, path: Path) -> Path | None:
+    """Mean energy per device kind, stacked, for each platform and policy."""
+    columns = [c for c in df.columns if c.startswith("energy_j_")]
+    ok = df[df["status"] == "ok"]
+    if not columns or ok.empty:
+        return None
+    plt = _pyplot()
+    platforms = list(dict.fromkeys(ok["platform"]))
+    fig, axes = plt.subplots(1, len(platforms), figsize=(max(5, 3.5 * len(platforms)), 4), squeeze=False)
+    for ax, plat in zip(axes[0], platforms):
+        means = ok[ok["platform"] == plat].groupby("policy", sort=False)[columns].mean()
+        bottom = None
+        for c in columns:
+            values = means[c].fillna(0.0)
+            ax.bar(means.index, values, bottom=bottom, label=c.removeprefix("energy_j_"))
+            bottom = values if bottom is None else bottom + values
+        ax.set_title(plat, fontsize=9)
+        ax.set_ylabel("mean energy per run (J)")
+        ax.tick_params(axis="x", rotation=45, labelsize=7)
+    axes[0][-1].legend(title="device kind", fontsize=7)
+    fig.suptitle("energy by device kind (IT energy, before PUE)", fontsize=9)
+    return _save(fig, path)
+
+
+def slr_vs_ccr(df: Any, folder: Path) -> Path | None:
+    """Average SLR of each policy at each CCR (runs with a ``param_ccr`` column)."""
+    from scheduler.api import write_atomic
+
+    ok = df[(df["status"] == "ok")] if "param_ccr" in df else None
+    if ok is None or ok.empty or ok["slr"].isna().all():
+        return None
+    table = ok.groupby(["param_ccr", "policy"], sort=True)["slr"].mean().unstack("policy")
+    table = table[list(dict.fromkeys(ok["policy"]))]
+    write_atomic(folder / "slr-vs-ccr.csv", table.to_csv())
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for k, policy in enumerate(table.columns):
+        ax.plot(table.index, table[policy], marker=POLICY_MARKERS[k % len(POLICY_MARKERS)], label=policy)
+    ax.set_xscale("log")
+    ax.set_xlabel("CCR (communication to computation ratio)")
+    ax.set_ylabel("average SLR")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.set_title(f"average SLR over {len(ok) // max(1, len(table.columns))} graphs per policy", fontsize=9)
+    return _save(fig, folder / "slr-vs-ccr.png")
+
+
+def plot_results(out: str | Path, *, gantt: int = 12) -> list[Path]:
+    """Every plot of results folder ``out`` into ``out/plots``; returns the files written.
+
+    Gantt charts are drawn for the first ``gantt`` successful runs of repeat 0.
+    """
+    import pandas as pd
+
+    from scheduler.experiments.results import read_table
+
+    out = Path(out)
+    plots = out / "plots"
+    df = read_table(out)
+    written: list[Path] = []
+    chosen = df[(df["status"] == "ok") & (df["repeat"] == 0)].head(gantt)
+    for run_id in chosen["run_id"]:
+        folder = out / "runs" / run_id
+        if (folder / "trace.csv").is_file():
+            written.append(gantt_chart(folder, plots / "gantt" / f"{run_id}.png"))
+    pareto_csv = out / "pareto.csv"
+    if pareto_csv.is_file():
+        pareto = pd.read_csv(pareto_csv)
+        if not pareto.empty and "makespan" in pareto:
+            written += pareto_plots(pareto, plots / "pareto")
+    for path in (energy_by_kind(df, plots / "energy-by-kind.png"), slr_vs_ccr(df, plots)):
+        if path is not None:
+            written.append(path)
+    return written
