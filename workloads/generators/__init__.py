@@ -22,6 +22,12 @@ GENERATORS.update({
     "fork-join": "workloads.generators.shapes:fork_join",
     "pipeline": "workloads.generators.shapes:pipeline",
 })
+GENERATORS.update({
+    "vqe": "workloads.generators.vqe:vqe",
+    "qaoa-maxcut": "workloads.generators.qaoa:qaoa_maxcut",
+    "quantum-kernel": "workloads.generators.qkernel:quantum_kernel",
+    "hybrid-ai": "workloads.generators.hybrid_ai:hybrid_ai",
+})
 
 
 def generator(name: str) -> Callable[..., Workflow]:
