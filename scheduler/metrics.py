@@ -117,15 +117,18 @@ def compute(trace: Trace, platform: Platform, problem: Any = None) -> Metrics:
 def cp_min_length(problem: Any) -> float:
     """Sum of minimum execution times along the critical path by minimum
     costs, ignoring communication (the denominator of SLR)."""
-    w_min = np.min(problem.exec_times, axis=1)
-    longest = np.zeros(len(problem.tasks))
+    columns, _ = problem.exec_columns  # the distinct columns of exec_times: same minima
+    w_min = np.min(columns, axis=1).tolist()
+    longest = [0.0] * len(problem.tasks)
+    succs = problem.succs
     for i in reversed(problem.topological_order()):
-        tail = max((longest[j] for j in problem.succs[i]), default=0.0)
+        tail = max([longest[j] for j in succs[i]], default=0.0)
         longest[i] = w_min[i] + tail
-    return float(longest.max(initial=0.0))
+    return max(longest, default=0.0)
 
 
 def sequential_time(problem: Any) -> float:
     """Time of the whole workflow run on the single device that does it fastest
     (infinite when no single device can run every task)."""
-    return float(np.min(problem.exec_times.sum(axis=0)))
+    columns, _ = problem.exec_columns  # devices sharing a column have equal sums
+    return float(np.min(columns.sum(axis=0)))
