@@ -21,6 +21,7 @@ GENERATORS.update({
     "random-dag": "workloads.generators.random_dag:random_dag",
     "fork-join": "workloads.generators.shapes:fork_join",
     "pipeline": "workloads.generators.shapes:pipeline",
+    "wfcommons": "workloads.wfformat:generate_wfcommons",
 })
 GENERATORS.update({
     "vqe": "workloads.generators.vqe:vqe",
