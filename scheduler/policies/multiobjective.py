@@ -28,8 +28,12 @@ Three policies, each a different trade-off (options are given with
   TPDS 28(12), 2017). In HEFT order, each task goes to the device of least
   ``objective`` (option: ``cost``, ``energy`` or ``carbon``; default cost)
   among those finishing it by its sub-deadline, else to its earliest
-  finish. Meets the deadline when the sub-deadlines can be met; otherwise
-  falls back towards HEFT, never fails.
+  finish. Early cheap choices can make later sub-deadlines unreachable, so
+  the same is done with sub-deadlines from 0.9, 0.8, ... 0.5 of the
+  deadline, and HEFT's schedule is a candidate too: the policy returns the
+  cheapest candidate that meets the deadline, or, when none does, the one
+  of least makespan. It never fails; it meets the deadline whenever HEFT
+  does.
 
 Terms: *added energy* is what running the task adds to the platform's
 total, ``(busy_w - idle_w) * share * time`` (the idle draw is paid whatever
@@ -173,9 +177,20 @@ class Deadline(Policy):
 
     def plan(self, problem: Problem) -> Plan:
         rank = upward_rank(problem)
+        fastest = heft(problem)
         deadline = self.deadline
         if deadline is None:
-            deadline = (1 + self.slack) * heft(problem).makespan
+            deadline = (1 + self.slack) * fastest.makespan
+        # Greedy choices early can make later sub-deadlines unreachable, so tighter
+        # sub-deadlines are tried too; HEFT's plan is the last resort.
+        candidates = [self._plan_by(problem, rank, deadline * share) for share in TIGHTER]
+        candidates.append(fastest)
+        meeting = [c for c in candidates if c.makespan <= deadline * (1 + 1e-12)]
+        if meeting:
+            return min(meeting, key=lambda c: self.total(problem, c))  # first of equals
+        return min(candidates, key=lambda c: c.makespan)
+
+    def _plan_by(self, problem: Problem, rank: np.ndarray, deadline: float) -> Plan:
         due = self.sub_deadlines(problem, rank, deadline)
         builder = PlanBuilder(problem)
         for i in priority_order(problem, rank):
@@ -187,3 +202,13 @@ class Deadline(Policy):
                 best = min(options, key=lambda o: (o.finish, o.device))
             builder.place(i, best)
         return builder.plan
+
+    def total(self, problem: Problem, plan: Plan) -> float:
+        """The plan's summed objective over its tasks."""
+        index = {d.name: p for p, d in enumerate(problem.devices)}
+        return math.fsum(self.cost_of(problem, i, Option(plan.finish[t.id], plan.start[t.id], index[plan.device[t.id]]))
+                         for i, t in enumerate(problem.tasks))
+
+
+#: Shares of the deadline tried as the target of the sub-deadlines, loosest first.
+TIGHTER = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5)

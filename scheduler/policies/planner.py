@@ -43,32 +43,34 @@ class PlanBuilder:
         self.finish = [0.0] * n
         self.plan = Plan(device={})
 
-    def data_ready(self, i: int, p: int) -> float:
-        """When all of task ``i``'s inputs would be on device ``p`` (predecessors placed)."""
-        ready = 0.0
+    def data_ready(self, i: int) -> np.ndarray:
+        """When all of task ``i``'s inputs would be on each device (predecessors placed)."""
         problem = self.problem
+        ready = np.zeros(len(problem.devices))
         for u in problem.preds[i]:
-            arrive = self.finish[u] + problem.comm_time(u, i, self.device_of[u], p)
-            if arrive > ready:
-                ready = arrive
+            np.maximum(ready, self.finish[u] + problem.comm_times_from(u, i, self.device_of[u]), out=ready)
         return ready
 
-    def option(self, i: int, p: int) -> Option | None:
+    def option(self, i: int, p: int, ready: np.ndarray | None = None) -> Option | None:
         """Earliest start and finish of task ``i`` on device ``p``; None if it cannot run there."""
         w = float(self.times[i, p])
         if w == math.inf:
             return None
-        need = self.problem.devices[p].slots_needed(self.problem.tasks[i])
-        start = self.timelines[p].earliest_start(self.data_ready(i, p), w, need, self.insertion)
+        r = float((self.data_ready(i) if ready is None else ready)[p])
+        timeline = self.timelines[p]
+        if r >= timeline.end:  # nothing planned after r: no gap to search
+            start = r
+        else:
+            need = self.problem.devices[p].slots_needed(self.problem.tasks[i])
+            start = timeline.earliest_start(r, w, need, self.insertion)
         return Option(float(start + w), float(start), p)
 
     def options(self, i: int) -> list[Option]:
         """Every device that can run task ``i``, in platform order."""
+        ready = self.data_ready(i)
         found = []
-        for p in range(len(self.problem.devices)):
-            opt = self.option(i, p)
-            if opt is not None:
-                found.append(opt)
+        for p in np.flatnonzero(np.isfinite(self.times[i])).tolist():
+            found.append(self.option(i, p, ready))
         return found
 
     def earliest(self, i: int) -> Option:
