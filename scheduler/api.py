@@ -52,11 +52,16 @@ class Result:
             "cost_usd": m.cost_usd,
             "slr": m.slr,
             "speedup": m.speedup,
+            "fidelity_mean": m.fidelity_mean,
+            "fidelity_min": m.fidelity_min,
             "planned_makespan": self.plan.makespan if self.plan else None,
             "devices": [vars(d) for d in m.devices],
             "schedule": [
                 {"task": r.task, "device": r.device, "start": r.start, "finish": r.finish,
-                 "energy_j": m.task_energy_j.get(r.task, 0.0)}
+                 "energy_j": m.task_energy_j.get(r.task, 0.0),
+                 "cost_usd": m.task_cost_usd.get(r.task, 0.0), "carbon_g": m.task_carbon_g.get(r.task, 0.0),
+                 **({"fidelity": m.task_fidelity[r.task], "fidelity_source": m.fidelity_source.get(r.task, "estimate")}
+                    if r.task in m.task_fidelity else {})}
                 for r in self.trace.tasks if r.status == "done"],
             "wasted_energy_j": m.wasted_energy_j,
             "wasted_cost_usd": m.wasted_cost_usd,

@@ -18,6 +18,13 @@ Formulas (time in seconds, power in watts, energy in joules):
 * SLR: ``M / sum over the critical path (by minimum costs, CP_MIN) of each
   task's minimum execution time`` (Topcuoglu et al. 2002, eq. 7); >= 1.
 * speedup: the best single device's sequential time over ``M`` (eq. 8).
+* task cost: ``usd_per_hour / 3600 * share * duration`` of its run (its busy
+  time's price; a reserved device's idle time is the device's, not a task's);
+  task carbon: its energy times PUE in kWh times ``carbon_g_per_kwh``.
+* task fidelity (quantum tasks): the device's estimate for the task
+  (:meth:`devices.device.Device.fidelity`: the ESP on a QPU, 1.0 for an exact
+  classical simulation), or a measured figure that :mod:`scheduler.quantum`
+  puts in its place; ``fidelity_mean`` and ``fidelity_min`` over them.
 * wasted energy and cost: attempts that a fault aborted (trace status
   ``"failed"``) count in device energy and cost like any run; ``wasted_*``
   is their part: ``busy_w * share * duration`` joules and
@@ -65,6 +72,14 @@ class Metrics:
     wasted_energy_j: float = 0.0
     wasted_cost_usd: float = 0.0
     failed_attempts: int = 0
+    #: Dollars and grams CO2e attributed to each task's completed run.
+    task_cost_usd: dict[str, float] = field(default_factory=dict)
+    task_carbon_g: dict[str, float] = field(default_factory=dict)
+    #: Fidelity of each quantum task's completed run, and where a measured one came from.
+    task_fidelity: dict[str, float] = field(default_factory=dict)
+    fidelity_source: dict[str, str] = field(default_factory=dict)
+    fidelity_mean: float | None = None
+    fidelity_min: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -111,7 +126,30 @@ def compute(trace: Trace, platform: Platform, problem: Any = None) -> Metrics:
         # No single device may run every task (a GPU-only kernel, a circuit): then
         # speedup has no meaning and is left out rather than reported as infinite.
         metrics.speedup = sequential / makespan if np.isfinite(sequential) else None
+    _task_figures(metrics, trace, platform, problem)
     return metrics
+
+
+def _task_figures(metrics: Metrics, trace: Trace, platform: Platform, problem: Any) -> None:
+    g_per_j = platform.pue / J_PER_KWH * platform.carbon_g_per_kwh
+    for run in trace.tasks:
+        if run.status != "done":
+            continue
+        device = platform.device(run.device)
+        metrics.task_cost_usd[run.task] = device.usd_per_hour * run.share * (run.finish - run.start) / 3600.0
+        metrics.task_carbon_g[run.task] = metrics.task_energy_j.get(run.task, 0.0) * g_per_j
+        if problem is not None:
+            task = problem.tasks[problem.workflow.index[run.task]]
+            if task.kind == "quantum":
+                metrics.task_fidelity[run.task] = device.fidelity(task)
+    summarise_fidelity(metrics)
+
+
+def summarise_fidelity(metrics: Metrics) -> None:
+    """Set ``fidelity_mean`` and ``fidelity_min`` from the per-task fidelities."""
+    values = list(metrics.task_fidelity.values())
+    metrics.fidelity_mean = sum(values) / len(values) if values else None
+    metrics.fidelity_min = min(values) if values else None
 
 
 def cp_min_length(problem: Any) -> float:

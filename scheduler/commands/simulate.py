@@ -32,6 +32,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="print exactly one JSON object (the summary) on stdout")
     parser.add_argument("--out", metavar="DIR",
                         help="write trace.csv and summary.json into DIR (each written atomically)")
+    parser.add_argument("--aer", action="store_true",
+                        help="measure each QPU circuit's fidelity with a noisy Aer run (cached on disk; "
+                             "circuits past 15 qubits keep their ESP; see docs/quantum.md)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -41,6 +44,10 @@ def run(args: argparse.Namespace) -> int:
     options = parse_options(args.option)
     workflow, platform = load(args.workflow, args.platform)
     result = simulate(workflow, platform, args.policy, seed=args.seed, **options)
+    if args.aer:
+        from scheduler.quantum import aer_fidelities
+
+        aer_fidelities(result)
     if args.out:
         write_result(result, args.out)
     if args.json:
@@ -64,6 +71,8 @@ def render_summary(s: dict) -> str:
     if s.get("slr") is not None:
         speedup = "n/a (no single device runs every task)" if s["speedup"] is None else f"{s['speedup']:.4g}"
         lines.append(f"  SLR          {s['slr']:.4g}    speedup  {speedup}")
+    if s.get("fidelity_mean") is not None:
+        lines.append(f"  fidelity     mean {s['fidelity_mean']:.4g}, min {s['fidelity_min']:.4g} over quantum tasks")
     if s.get("failed_attempts"):
         lines.append(f"  wasted       {s['wasted_energy_j']:.6g} J, {s['wasted_cost_usd']:.6g} USD in "
                      f"{s['failed_attempts']} aborted attempts; {len(s.get('failed', {}))} tasks failed")
@@ -71,15 +80,17 @@ def render_summary(s: dict) -> str:
     for d in s["devices"]:
         lines.append(f"  {d['device']:<16}{d['kind']:<10}{d['busy_s']:>12.6g}{d['utilisation']:>8.1%}"
                      f"{d['energy_j']:>14.6g}{d['cost_usd']:>12.6g}")
-    lines += ["", f"  {'task':<20}{'device':<16}{'start':>12}{'finish':>12}{'energy J':>14}"]
+    lines += ["", f"  {'task':<20}{'device':<16}{'start':>12}{'finish':>12}{'energy J':>14}{'cost USD':>12}"
+                  f"{'gCO2e':>10}{'fidelity':>10}"]
     schedule = s["schedule"]
     shown = schedule if len(schedule) <= 40 else schedule[:20] + [None] + schedule[-10:]
     for r in shown:
         if r is None:
             lines.append(f"  ... {len(schedule) - 30} more (use --json or --out for all)")
             continue
+        fidelity = f"{r['fidelity']:>10.4f}" if "fidelity" in r else ""
         lines.append(f"  {r['task']:<20}{r['device']:<16}{r['start']:>12.6g}{r['finish']:>12.6g}"
-                     f"{r['energy_j']:>14.6g}")
+                     f"{r['energy_j']:>14.6g}{r.get('cost_usd', 0.0):>12.4g}{r.get('carbon_g', 0.0):>10.4g}{fidelity}")
     lines.append("  * busy seconds weighted by the share of the device's slots (cores) in use")
     for task, why in s.get("failed", {}).items():
         lines.append(f"  FAILED {task}: {why}")
