@@ -147,6 +147,11 @@ class View:
             return self.now
         return max(self.now, down_until[self._device_index[device.name]])
 
+    def failed_attempts(self, task: Task) -> int:
+        """How many attempts of ``task`` a fault has aborted so far."""
+        attempts = getattr(self._engine, "attempts", None)
+        return 0 if attempts is None else attempts[self._index[task.id]]
+
     def _reset_device(self, p: int, free_at: float) -> None:
         # The engine unbound everything on device p (it went down): forget its estimates.
         self._slot_free[p] = [free_at] * len(self._slot_free[p])

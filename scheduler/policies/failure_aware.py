@@ -12,6 +12,10 @@ scheduling of Dogan & Ozguner, "Matching and scheduling algorithms for
 minimizing execution time and failure probability of applications in
 heterogeneous computing", IEEE TPDS 13(3), 2002.
 
+A device on which the task would more likely than ``risk_tolerance`` (1%)
+fail on every try the retry limit leaves it, ``(1 - survival(w)) ** tries``,
+is used only when no device is safer: a given-up task loses its dependants.
+
 A task whose best device is up now but would reach a downtime window before
 it finishes is held back rather than started and aborted; it is placed when
 the policy is next asked (at the latest, when that window ends).
@@ -29,6 +33,14 @@ from scheduler.view import View
 from workloads.task import Task
 
 
+def give_up_risk(task: Task, device: Device, view: View, retry_limit: int) -> float:
+    """Probability that every try left to ``task`` on ``device`` is cut short by a failure."""
+    if device.failures is None:
+        return 0.0
+    tries = max(1, retry_limit + 1 - view.failed_attempts(task))
+    return (1.0 - device.failures.survival(device.exec_time(task))) ** tries
+
+
 def expected_finish(task: Task, device: Device, view: View) -> tuple[float, float]:
     """(when ``task`` would start without regard to downtime windows, its expected finish)."""
     start = max(view.start_time(task, device), view.up_at(device))
@@ -43,12 +55,16 @@ class FailureAware(Policy):
     description = ("dynamic: each ready task to the device of earliest expected finish, "
                    "pricing in failures (restart model) and downtime windows")
 
+    #: Highest acceptable probability of losing a task to the retry limit on a device.
+    risk_tolerance = 0.01
+
     def select(self, ready: Sequence[Task], view: View) -> None:
         for task in self.order(ready, view):
             best = None
             for device in view.feasible(task):
                 start, finish = expected_finish(task, device, view)
-                key = (finish, view.energy(task, device))
+                risky = give_up_risk(task, device, view, self.retry_limit) > self.risk_tolerance
+                key = (risky, finish, view.energy(task, device))
                 if best is None or key < best[0]:
                     best = (key, device, start, finish)
             key, device, start, finish = best
