@@ -201,3 +201,10 @@ def test_describe_lists_every_builtin_with_a_description():
                  "olb", "round-robin", "random", "weighted", "energy-heft", "deadline"):
         assert rows[name]["origin"] == "built-in" and rows[name]["description"], name
     assert rows["peft"]["kind"] == "static" and rows["minmin"]["kind"] == "dynamic"
+
+
+def test_the_guide_shows_the_example_file_verbatim():
+    guide = (ROOT / "docs" / "policies.md").read_text()
+    snippet = guide.split("```python\n", 1)[1].split("```", 1)[0]
+    assert snippet.strip() in ONE_FILE.read_text()
+    assert len(snippet.strip().splitlines()) <= 22  # "about twenty lines"
