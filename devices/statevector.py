@@ -29,18 +29,24 @@ from typing import Any
 BYTES_PER_AMPLITUDE = 16
 #: Bytes a gate moves per amplitude: one read and one write of the amplitude.
 BYTES_PER_AMPLITUDE_GATE = 2 * BYTES_PER_AMPLITUDE
-#: Real flops per amplitude for a one-qubit gate: two complex multiplies
-#: (6 flops each) and one complex add (2) per output amplitude.
+#: Real (FP64) flops per amplitude for a one-qubit gate: two complex
+#: multiplies (6 flops each) and one complex add (2) per output amplitude.
 FLOPS_PER_AMPLITUDE = 14
-#: Achieved fraction of the roofline bound, fitted by
-#: benchmarks/calibrate_statevector.py (Aer 0.18 statevector, 2 cores,
-#: 18-24 qubits; see docs/quantum.md for the run). Above 1 means Aer beats
-#: one sweep per gate (gate fusion merges several gates into one sweep).
-EFFICIENCY = 1.0
+#: Device peaks are FP32 vector peaks (the presets' convention); FP64 runs at
+#: half that rate on AVX-512 cores (Intel optimization manual: 32 FP64 vs 64
+#: FP32 FLOP/cycle) and on H100 SXM5 without tensor cores (datasheet: 34 vs
+#: 67 TFLOPS), so an FP64 flop costs two FP32-peak flops.
+FP32_PER_FP64 = 2
+#: Achieved fraction of the roofline bound: the median over 20-24 qubits of
+#: benchmarks/calibrate_statevector.py (qiskit-aer 0.18.2 statevector, 2 cores,
+#: 42 GB/s copy bandwidth, 60 GFLOP/s FP64 GEMM; model/Aer 0.67-0.71 at
+#: 18-22 qubits; docs/quantum.md has the run).
+EFFICIENCY = 0.7
 #: Seconds of fixed cost per simulation run (Python call, circuit conversion,
-#: sampling set-up), from the same calibration's small circuits.
-OVERHEAD_S = 2.0e-3
-#: Seconds per shot and measured qubit for sampling outcomes (same calibration).
+#: sampling set-up): the same calibration's 12-14 qubit circuits.
+OVERHEAD_S = 1.4e-2
+#: Seconds per shot and measured qubit for sampling outcomes (assumption: one
+#: pass over the probabilities per shot is amortised; Aer samples in bulk).
 SAMPLE_S = 2.0e-8
 
 #: Instructions that cost no sweep of the state.
@@ -74,6 +80,6 @@ def simulation_time(task: Any, flops_per_s: float, bytes_per_s: float) -> float 
         return None
     amplitudes = 2.0 ** circuit.num_qubits
     gates = gate_count(circuit)
-    sweep = max(gates * amplitudes * FLOPS_PER_AMPLITUDE / flops_per_s,
+    sweep = max(gates * amplitudes * FLOPS_PER_AMPLITUDE * FP32_PER_FP64 / flops_per_s,
                 gates * amplitudes * BYTES_PER_AMPLITUDE_GATE / bytes_per_s)
     return OVERHEAD_S + sweep / EFFICIENCY + SAMPLE_S * max(task.shots, 1) * circuit.num_qubits
