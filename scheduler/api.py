@@ -89,13 +89,17 @@ def load(workflow_path: str | Path, platform: str | Path | None = None) -> tuple
 
 
 def simulate(workflow: Workflow, platform: Platform, policy: str | Policy = "heft", *,
-             seed: int = 0, **options: Any) -> Result:
-    """Run ``workflow`` on ``platform`` under ``policy`` (a name or an instance)."""
+             seed: int = 0, decision_timeout: float | None = None, **options: Any) -> Result:
+    """Run ``workflow`` on ``platform`` under ``policy`` (a name or an instance).
+
+    ``decision_timeout``: seconds one call into a policy that is not built in may
+    take (default: $HYBRIDSCHED_DECISION_TIMEOUT, else 300; 0: no limit).
+    """
     from scheduler.policies import make_policy
 
     if isinstance(policy, str):
         policy = make_policy(policy, seed=seed, **options)
-    engine = Engine(workflow, platform, policy, seed=seed)
+    engine = Engine(workflow, platform, policy, seed=seed, decision_timeout=decision_timeout)
     trace = engine.run()
     metrics = compute(trace, platform, engine.problem)
     return Result(workflow, platform, policy.name, seed, trace, metrics, engine.plan)

@@ -30,6 +30,8 @@ import simpy
 from devices.platform import Platform
 from scheduler.policy import Plan, Policy, PolicyError
 from scheduler.problem import Problem, unrunnable_reason
+from scheduler.timelimit import ENV_VAR as _LIMIT_VAR
+from scheduler.timelimit import DecisionTimeout, configured_limit, time_limit
 from scheduler.trace import TaskRun, Trace, Transfer
 from workloads.errors import InputError
 from workloads.workflow import Workflow
@@ -46,7 +48,8 @@ class Engine:
             cls = FaultEngine
         return super().__new__(cls)
 
-    def __init__(self, workflow: Workflow, platform: Platform, policy: Policy, *, seed: int = 0):
+    def __init__(self, workflow: Workflow, platform: Platform, policy: Policy, *, seed: int = 0,
+                 decision_timeout: float | None = None):
         self.workflow = workflow
         self.seed = seed
         self.platform = platform
@@ -75,6 +78,10 @@ class Engine:
         self._view = None
         #: One random stream per device, so that adding a device changes no other's draws.
         self.device_rngs = [np.random.default_rng([seed, j]) for j in range(len(self.devices))]
+        #: Seconds one call into the policy may take (None: no limit); see :mod:`scheduler.timelimit`.
+        #: Built-in policies are hybridsched's own code and run without one.
+        self.decision_timeout = (None if type(policy).__module__.startswith("scheduler.policies.")
+                                 else configured_limit(decision_timeout))
 
     # -- running ------------------------------------------------------------
 
@@ -209,9 +216,17 @@ class Engine:
 
     def _call(self, fn: Callable, doing: str, task_id: str | None = None):
         try:
-            return fn()
+            if self.decision_timeout is None:
+                return fn()
+            with time_limit(self.decision_timeout):
+                return fn()
         except InputError:
             raise
+        except DecisionTimeout:
+            at = f": task {task_id!r}" if task_id else ""
+            raise PolicyError(f"took more than {self.decision_timeout:g} s while {doing} (the time limit per "
+                              f"decision; --decision-timeout SECONDS or {_LIMIT_VAR} changes it)",
+                              item=f"policy {self.policy.name!r}{at}") from None
         except Exception as err:  # a policy's bug must not look like ours
             at = f": task {task_id!r}" if task_id else ""
             raise PolicyError(f"raised {type(err).__name__} while {doing}: {err}",

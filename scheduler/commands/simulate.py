@@ -28,6 +28,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="a policy option, repeatable (e.g. --option deadline=120 --option objective=energy; "
                              "see docs/policies.md)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    parser.add_argument("--decision-timeout", type=float, metavar="SECONDS",
+                        help="time limit on each call into a policy that is not built in (default: "
+                             "$HYBRIDSCHED_DECISION_TIMEOUT, else 300; 0: none); see docs/reliability.md")
     parser.add_argument("--json", action="store_true",
                         help="print exactly one JSON object (the summary) on stdout")
     parser.add_argument("--out", metavar="DIR",
@@ -43,7 +46,8 @@ def run(args: argparse.Namespace) -> int:
 
     options = parse_options(args.option)
     workflow, platform = load(args.workflow, args.platform)
-    result = simulate(workflow, platform, args.policy, seed=args.seed, **options)
+    result = simulate(workflow, platform, args.policy, seed=args.seed,
+                      decision_timeout=args.decision_timeout, **options)
     if args.aer:
         from scheduler.quantum import aer_fidelities
 
