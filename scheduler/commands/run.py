@@ -99,10 +99,11 @@ def print_tables(console, tables) -> None:
     if ok.empty:
         return
     wins = tables["winners"]
+    # An objective on which every run scores the same (no power figures: energy 0) tells nothing.
     objectives = [o for o in ("makespan", "energy_j", "cost_usd", "carbon_g", "fidelity")
-                  if ok[o].notna().any()]
+                  if ok[o].notna().any() and ok[o].nunique() > 1]
     table = Table(title=f"{ok['workflow'].nunique()} workflows x {ok['platform'].nunique()} platforms: "
-                        "means over runs, and scenarios won")
+                        "means over runs, and scenarios won (ties count for each tied policy)")
     table.add_column("policy")
     table.add_column("runs", justify="right")
     columns = [("slr", "SLR")] if ok["slr"].notna().any() else []
@@ -118,3 +119,15 @@ def print_tables(console, tables) -> None:
         cells += [str(int(((wins["objective"] == o) & (wins["policy"] == policy)).sum())) for o in objectives]
         table.add_row(*cells)
     console.print(table)
+    scenarios = ok.groupby(["workflow", "platform"], sort=False).ngroups
+    if scenarios <= 8:
+        detail = Table(title="per workflow and platform: means over repeats (* best)")
+        for label in ["workflow", "platform", "policy"] + [label for c, label in columns if c != "slr"]:
+            detail.add_column(label, justify="left" if label in ("workflow", "platform", "policy") else "right")
+        best = {(w.workflow, w.platform, w.objective, w.policy) for w in wins.itertuples()}
+        means = ok.groupby(["workflow", "platform", "policy"], sort=False)[objectives].mean()
+        for (wf, plat, pol), row in means.iterrows():
+            cells = [str(wf), str(plat), str(pol)]
+            cells += [f"{row[o]:.4g}" + ("*" if (wf, plat, o, pol) in best else " ") for o in objectives]
+            detail.add_row(*cells)
+        console.print(detail)

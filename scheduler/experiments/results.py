@@ -110,8 +110,11 @@ def summarize(df: "Any") -> "Any":
 
 
 def winners(summary: "Any") -> "Any":
-    """Per workflow and platform, the policy with the best mean for each objective
-    (ties go to the policy listed first in the suite)."""
+    """Per workflow and platform, the policy with the best mean for each objective.
+
+    Policies within a relative 1e-9 of the best all win (``tied`` is True):
+    when every policy gives the same value, every policy is listed.
+    """
     import pandas as pd
 
     rows = []
@@ -121,10 +124,13 @@ def winners(summary: "Any") -> "Any":
             if column not in group or group[column].isna().all():
                 continue
             values = group[column]
-            best = values.idxmin() if lower else values.idxmax()
-            rows.append({"workflow": wf, "platform": plat, "objective": objective,
-                         "policy": group.loc[best, "policy"], "value": values[best]})
-    return pd.DataFrame(rows, columns=["workflow", "platform", "objective", "policy", "value"])
+            best = values.min() if lower else values.max()
+            tol = 1e-9 * abs(best)
+            best_rows = group[(values - best).abs() <= tol]
+            for _, row in best_rows.iterrows():
+                rows.append({"workflow": wf, "platform": plat, "objective": objective,
+                             "policy": row["policy"], "value": row[column], "tied": len(best_rows) > 1})
+    return pd.DataFrame(rows, columns=["workflow", "platform", "objective", "policy", "value", "tied"])
 
 
 def pareto(summary: "Any") -> "Any":

@@ -139,15 +139,19 @@ def platform_ids(platform: Any) -> dict[str, Any]:
                            "pue": platform.pue, "carbon_g_per_kwh": platform.carbon_g_per_kwh}
     calibrations = {}
     for d in platform.devices:
-        snapshot = {}
-        for attr in ("backend_name", "calibration_id", "calibration_date", "snapshot"):
-            value = getattr(d, attr, None)
-            if value is None and isinstance(d.meta, dict):
-                value = d.meta.get(attr)
-            if value is not None:
-                snapshot[attr] = str(value)
-        if snapshot:
-            calibrations[d.name] = snapshot
+        backend = getattr(d, "backend", None)
+        if not isinstance(backend, str):
+            continue
+        snapshot = {"backend": backend}
+        if backend != "generic":
+            try:  # a fake backend's calibration snapshot carries its date
+                qiskit_backend = d.qiskit_backend
+                snapshot["backend_name"] = str(qiskit_backend.name)
+                snapshot["backend_version"] = str(getattr(qiskit_backend, "backend_version", ""))
+                snapshot["calibration_date"] = str(qiskit_backend.properties().last_update_date)
+            except Exception as err:  # provenance must not fail a run that succeeded
+                snapshot["calibration_date"] = f"unknown ({type(err).__name__})"
+        calibrations[d.name] = snapshot
     if calibrations:
         ids["calibrations"] = calibrations
     return ids

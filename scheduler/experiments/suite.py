@@ -3,7 +3,8 @@
 A suite names workflows (files, or generators with parameter grids),
 platforms (presets, files, ``own``, each optionally moved to another site),
 policies (with options), a seed and a number of repeats. Its runs are every
-combination, or the explicit ``runs`` list, times ``repeats``
+combination less the ``exclude`` rules, or the explicit ``runs`` list, times
+``repeats``
 (``suite.schema.json``; ``docs/experiments.md``).
 
 Every run has an identity, ``workflow|platform|policy|rN``, and its seed is
@@ -89,7 +90,7 @@ class Suite:
 def resolve_suite_path(name_or_path: str | Path) -> Path:
     """A suite file path, or the name of a built-in suite in ``benchmarks/``."""
     path = Path(name_or_path)
-    if path.exists():
+    if path.is_file():
         return path
     if not path.suffix:
         builtin = BUILTIN_DIR / f"{name_or_path}.yaml"
@@ -153,6 +154,14 @@ def _expand(data: dict, path: Path, base: Path, sha: str) -> Suite:
             combos += [(w, run["platform"], run["policy"]) for w in wf_labels]
     else:
         combos = [(w["label"], p, q) for w in workflows for p in platforms for q in policies]
+        entry_of = {w["label"]: w["entry"] for w in workflows}
+        for i, rule in enumerate(data.get("exclude") or []):
+            known = {"workflow": set(entry_of) | set(entry_of.values()), "platform": platforms, "policy": policies}
+            for key, value in rule.items():
+                if value not in known[key]:
+                    raise InputError(f"unknown {key} {value!r} (known: {', '.join(sorted(known[key]))})",
+                                     source=source, item=f"exclude[{i}].{key}")
+            combos = [c for c in combos if not _excluded(rule, c, entry_of)]
 
     by_label = {w["label"]: w for w in workflows}
     runs: list[RunSpec] = []
@@ -173,6 +182,12 @@ def _expand(data: dict, path: Path, base: Path, sha: str) -> Suite:
                 seed=derive_seed(seed, key), grid=dict(w["grid"])))
     return Suite(name=data["name"], path=path.resolve(), sha256=sha, seed=seed, repeats=repeats,
                  runs=runs, data=data, inputs=inputs)
+
+
+def _excluded(rule: dict, combo: tuple[str, str, str], entry_of: dict[str, str]) -> bool:
+    wf, plat, pol = combo
+    return (rule.get("workflow") in (None, wf, entry_of[wf]) and rule.get("platform") in (None, plat)
+            and rule.get("policy") in (None, pol))
 
 
 def _workflows(entries: list, base: Path, source: str, inputs: dict[str, str]) -> list[dict]:
