@@ -25,8 +25,10 @@ platform of ``q`` processors, like the instances of
 drawn as described below; the paper does not give those details, so they are
 our choices: level widths are uniform on ``[1, 2 * alpha * sqrt(v) - 1]``
 until the ``v`` tasks are used up, and every task of a level that is not the
-last gets ``1 .. out_degree`` children drawn from the next level (plus one
-parent from the previous level for any task left without one).
+last gets ``1 .. out_degree`` children drawn from the next level; a task
+left without a parent gets one from the level above that has fewer than
+``out_degree`` children, else from any earlier level that has (only when no
+task above has room does a task exceed ``out_degree``).
 """
 
 from __future__ import annotations
@@ -69,6 +71,7 @@ def random_dag(v: int = 100, alpha: float = 1.0, out_degree: int = 3, ccr: float
                   meta={"level": lvl}) for lvl, level in enumerate(levels) for i in level]
 
     pairs: list[tuple[int, int]] = []
+    children = np.zeros(v, dtype=int)
     for lvl in range(len(levels) - 1):
         below = levels[lvl + 1]
         has_parent = np.zeros(len(below), dtype=bool)
@@ -77,8 +80,15 @@ def random_dag(v: int = 100, alpha: float = 1.0, out_degree: int = 3, ccr: float
             for c in sorted(rng.choice(len(below), size=k, replace=False).tolist()):
                 pairs.append((i, below[c]))
                 has_parent[c] = True
+            children[i] = k
         for c in np.flatnonzero(~has_parent).tolist():
-            pairs.append((levels[lvl][int(rng.integers(len(levels[lvl])))], below[c]))
+            # An orphan takes a parent with room left: from its level above, else any level above.
+            room = [i for i in levels[lvl] if children[i] < out_degree]
+            if not room:
+                room = [i for level in levels[:lvl] for i in level if children[i] < out_degree]
+            parent = room[int(rng.integers(len(room)))] if room else levels[lvl][int(rng.integers(len(levels[lvl])))]
+            pairs.append((parent, below[c]))
+            children[parent] += 1
     pairs.sort()
     edge_costs = rng.uniform(0.0, 2.0 * ccr * w_dag, size=len(pairs))
     edges = [(names[u], names[w], {"cost": float(c)}) for (u, w), c in zip(pairs, edge_costs)]
