@@ -34,6 +34,7 @@ from scheduler.timelimit import ENV_VAR as _LIMIT_VAR
 from scheduler.timelimit import DecisionTimeout, configured_limit, time_limit
 from scheduler.trace import TaskRun, Trace, Transfer
 from workloads.errors import InputError
+from workloads.memory import check_run
 from workloads.workflow import Workflow
 
 
@@ -55,6 +56,9 @@ class Engine:
         self.platform = platform
         self.policy = policy
         self.env = simpy.Environment(initial_time=0.0)
+        # Refuse a run that cannot fit in memory before allocating for it.
+        check_run(len(workflow.tasks), workflow.graph.number_of_edges(), len(platform.devices),
+                  source=workflow.source)
         self.problem = Problem(workflow, platform)
         n = len(workflow.tasks)
         self.tasks = workflow.tasks

@@ -18,8 +18,11 @@ from workloads.errors import InputError
 
 def read_data(path: str | Path) -> Any:
     """Parse a ``.json``, ``.yaml`` or ``.yml`` file; raise InputError on any problem."""
+    from workloads.memory import check_file
+
     path = Path(path)
     source = str(path)
+    check_file(path)  # refuse a file too big to parse in memory, before trying
     try:
         raw = path.read_text(encoding="utf-8")
     except FileNotFoundError:
