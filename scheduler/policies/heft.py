@@ -61,7 +61,8 @@ def list_schedule(problem: Problem, order: list[int], *, insertion: bool = True)
     :meth:`Problem.comm_times_from`); the insertion search then runs only on
     devices that could beat the best append-at-the-end finish time, since a
     task can start no earlier than its data is ready and no later than the
-    device's last planned finish. Same result as trying every device.
+    device's last planned finish; they are tried by increasing lower bound
+    until none left can finish first. Same result as trying every device.
     """
     times = problem.exec_times
     devices = problem.devices
@@ -83,15 +84,19 @@ def list_schedule(problem: Problem, order: list[int], *, insertion: bool = True)
         lower = ready + w
         upper = np.maximum(ready, ends)
         upper += w
-        bound = upper.min()
+        candidates = np.flatnonzero(lower <= upper.min())
+        # Most promising first; stop once no device left can finish as early.
+        candidates = candidates[np.argsort(lower[candidates], kind="stable")].tolist()
         best = (math.inf, math.inf, -1)
-        for p in np.flatnonzero(lower <= bound).tolist():
+        for p in candidates:
+            if lower[p] > best[0]:
+                break
             r, wp = float(ready[p]), float(w[p])
             if r >= ends[p]:  # nothing planned after r: no gap to search
                 start = r
             else:
                 start = timelines[p].earliest_start(r, wp, devices[p].slots_needed(task), insertion)
-            if start + wp < best[0]:
+            if (start + wp, p) < best[::2]:
                 best = (start + wp, start, p)
         eft, est, p = best
         timelines[p].add(est, eft, devices[p].slots_needed(task))
