@@ -20,7 +20,8 @@ outcomes. For a GHZ state F is the probability of the two ideal outcomes.
 
 Costs and limits, each said in the result's notes when they bite:
 
-* the noise model is built once per backend per process (seconds);
+* the noise model is built once per backend per process (seconds), and
+  each circuit runs on its active qubits only (:func:`run_noisy`);
 * results are cached on disk keyed by circuit, backend, optimisation level,
   shots, seed and the Qiskit/Aer versions (``$HYBRIDSCHED_CACHE_DIR`` or
   ``~/.cache/hybridsched/aer``), so a repeated run reads JSON instead of
@@ -82,6 +83,47 @@ def simulator_for(qpu: Any) -> Any:
     return sim
 
 
+def run_noisy(compiled: Any, qpu: Any, shots: int, seed: int) -> Any:
+    """Sample a transpiled circuit under the backend's noise model; returns Aer's result.
+
+    Aer spends seconds per run converting a full-device noise model (133
+    qubits on FakeTorino) and milliseconds simulating a small circuit, so the
+    circuit is moved onto just its active physical qubits and run with the
+    noise model's errors for those qubits, renumbered. The counts are the same
+    as the full-width run's for the same seed (checked in tests/test_qpu.py).
+    Unscheduled circuits carry no delays, so from_backend's relaxation pass
+    for delays has nothing to act on and is not needed.
+    """
+    from qiskit import QuantumCircuit
+    from qiskit_aer import AerSimulator
+
+    full = simulator_for(qpu)
+    noise = full.options.noise_model
+    local_errors = getattr(noise, "_local_quantum_errors", None)
+    local_readout = getattr(noise, "_local_readout_errors", None)
+    if local_errors is None or local_readout is None:  # another Aer layout: run full width
+        return full.run(compiled.circuit, shots=shots, seed_simulator=seed).result()
+    from qiskit_aer.noise import NoiseModel
+
+    remap = {p: k for k, p in enumerate(compiled.qubits)}
+    reduced = NoiseModel(basis_gates=noise.basis_gates)
+    for name, by_qubits in local_errors.items():
+        for qubits, error in by_qubits.items():
+            if all(q in remap for q in qubits):
+                reduced.add_quantum_error(error, name, [remap[q] for q in qubits])
+    for qubits, error in local_readout.items():
+        if all(q in remap for q in qubits):
+            reduced.add_readout_error(error, [remap[q] for q in qubits])
+    isa = compiled.circuit
+    qubit_index = {bit: i for i, bit in enumerate(isa.qubits)}
+    clbit_index = {bit: i for i, bit in enumerate(isa.clbits)}
+    small = QuantumCircuit(len(remap), isa.num_clbits)
+    for inst in isa.data:
+        small.append(inst.operation, [remap[qubit_index[q]] for q in inst.qubits],
+                     [clbit_index[c] for c in inst.clbits])
+    return AerSimulator(noise_model=reduced).run(small, shots=shots, seed_simulator=seed).result()
+
+
 def task_seed(seed: int, task_id: str) -> int:
     """A simulator seed for one task of a run, stable across processes (no ``hash()``)."""
     return int.from_bytes(hashlib.sha256(f"{seed}:{task_id}".encode()).digest()[:4], "big")
@@ -114,7 +156,7 @@ def aer_fidelity(task: Any, qpu: Any, *, seed: int = 0, cache: Path | None = Non
     if cached:
         counts = json.loads(path.read_text(encoding="utf-8"))["counts"]
     else:
-        result = simulator_for(qpu).run(compiled.circuit, shots=shots, seed_simulator=seed).result()
+        result = run_noisy(compiled, qpu, shots, seed)
         if not result.success:
             return AerFidelity(**base, fidelity=compiled.esp, method=ESP,
                                note=f"{task.id}: ESP kept: Aer refused the run ({result.status})")
