@@ -84,3 +84,26 @@ def test_same_output_in_any_pythonhashseed():
     lines = outputs[0].splitlines()
     assert len(lines) == 4 * len(BUILTIN)
     assert {json.loads(line)[1] for line in lines} == set(BUILTIN)
+
+
+@settings(max_examples=40, deadline=None)
+@given(case=cases(), insertion=st.booleans())
+def test_plan_builder_agrees_with_heft_and_with_an_exhaustive_search(case, insertion):
+    """PlanBuilder.earliest prunes devices by bounds; it must choose as trying all would."""
+    from scheduler.policies.heft import heft, priority_order, upward_rank
+    from scheduler.policies.peft import optimistic_cost_table
+    from scheduler.policies.planner import PlanBuilder
+    from scheduler.problem import Problem
+
+    workflow, platform = case
+    problem = Problem(workflow, platform)
+    order = priority_order(problem, upward_rank(problem))
+    bias = optimistic_cost_table(problem)
+    pruned, exhaustive, biased = (PlanBuilder(problem, insertion=insertion) for _ in range(3))
+    for i in order:
+        pruned.place(i, pruned.earliest(i))
+        exhaustive.place(i, min(exhaustive.options(i), key=lambda o: (o.finish, o.device)))
+        b = biased.earliest(i, bias=bias[i])
+        assert b == min(biased.options(i), key=lambda o: (o.finish + bias[i, o.device], o.device))
+        biased.place(i, b)
+    assert pruned.plan == exhaustive.plan == heft(problem, insertion=insertion)

@@ -29,10 +29,10 @@ Three policies, each a different trade-off (options are given with
   ``objective`` (option: ``cost``, ``energy`` or ``carbon``; default cost)
   among those finishing it by its sub-deadline, else to its earliest
   finish. Early cheap choices can make later sub-deadlines unreachable, so
-  the same is done with sub-deadlines from 0.9, 0.8, ... 0.5 of the
-  deadline, and HEFT's schedule is a candidate too: the policy returns the
-  cheapest candidate that meets the deadline, or, when none does, the one
-  of least makespan. It never fails; it meets the deadline whenever HEFT
+  when the schedule misses the deadline the same is done with sub-deadlines
+  from 0.9, 0.8, ... 0.5 of it until one meets it; HEFT's schedule is a
+  candidate too. The policy returns the cheapest candidate that meets the
+  deadline, or, when none does, the one of least makespan. It never fails; it meets the deadline whenever HEFT
   does.
 
 Terms: *added energy* is what running the task adds to the platform's
@@ -135,11 +135,10 @@ class EnergyHEFT(Policy):
         builder = PlanBuilder(problem)
         times = problem.exec_times
         for i in priority_order(problem, upward_rank(problem)):
-            options = builder.options(i)
-            earliest = min(o.finish for o in options)
+            earliest = builder.earliest(i).finish
             limit = earliest + self.slack * float(times[i][np.isfinite(times[i])].min())
             task = problem.tasks[i]
-            best = min((o for o in options if o.finish <= limit),
+            best = min(builder.options(i, upto=limit),
                        key=lambda o: (added_energy_j(problem.devices[o.device], task, o.finish - o.start),
                                       o.finish, o.device))
             builder.place(i, best)
@@ -182,8 +181,13 @@ class Deadline(Policy):
         if deadline is None:
             deadline = (1 + self.slack) * fastest.makespan
         # Greedy choices early can make later sub-deadlines unreachable, so tighter
-        # sub-deadlines are tried too; HEFT's plan is the last resort.
-        candidates = [self._plan_by(problem, rank, deadline * share) for share in TIGHTER]
+        # sub-deadlines are tried until a plan meets the deadline; HEFT's plan is a
+        # candidate too, and the last resort.
+        candidates = []
+        for share in TIGHTER:
+            candidates.append(self._plan_by(problem, rank, deadline * share))
+            if candidates[-1].makespan <= deadline * (1 + 1e-12):
+                break
         candidates.append(fastest)
         meeting = [c for c in candidates if c.makespan <= deadline * (1 + 1e-12)]
         if meeting:
@@ -194,12 +198,11 @@ class Deadline(Policy):
         due = self.sub_deadlines(problem, rank, deadline)
         builder = PlanBuilder(problem)
         for i in priority_order(problem, rank):
-            options = builder.options(i)
-            meeting = [o for o in options if o.finish <= due[i] * (1 + 1e-12)]
+            meeting = builder.options(i, upto=due[i] * (1 + 1e-12))
             if meeting:
                 best = min(meeting, key=lambda o: (self.cost_of(problem, i, o), o.finish, o.device))
             else:
-                best = min(options, key=lambda o: (o.finish, o.device))
+                best = builder.earliest(i)
             builder.place(i, best)
         return builder.plan
 

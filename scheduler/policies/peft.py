@@ -59,8 +59,7 @@ def peft(problem: Problem) -> Plan:
     table = optimistic_cost_table(problem)
     builder = PlanBuilder(problem)
     for i in priority_order(problem, tidy(oct_rank(problem, table))):
-        best = min(builder.options(i), key=lambda o: (o.finish + table[i, o.device], o.device))
-        builder.place(i, best)
+        builder.place(i, builder.earliest(i, bias=table[i]))  # least EFT + OCT
     return builder.plan
 
 

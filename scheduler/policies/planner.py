@@ -37,6 +37,8 @@ class PlanBuilder:
         self.times = problem.exec_times
         self.insertion = insertion
         self.timelines = [Timeline(d.slots) for d in problem.devices]
+        #: Each timeline's latest planned finish.
+        self.ends = np.zeros(len(problem.devices))
         n = len(problem.tasks)
         #: Device index of each placed task, -1 while unplaced.
         self.device_of = [-1] * n
@@ -65,17 +67,37 @@ class PlanBuilder:
             start = timeline.earliest_start(r, w, need, self.insertion)
         return Option(float(start + w), float(start), p)
 
-    def options(self, i: int) -> list[Option]:
-        """Every device that can run task ``i``, in platform order."""
+    def options(self, i: int, upto: float = math.inf) -> list[Option]:
+        """Every device that can run task ``i`` and finish it by ``upto``, in platform order."""
         ready = self.data_ready(i)
+        # A task finishes no earlier than its data is ready plus its time: skip the
+        # insertion search on devices that cannot make ``upto`` even so.
+        lower = ready + self.times[i]
         found = []
-        for p in np.flatnonzero(np.isfinite(self.times[i])).tolist():
-            found.append(self.option(i, p, ready))
+        for p in np.flatnonzero(np.isfinite(lower) & (lower <= upto)).tolist():
+            opt = self.option(i, p, ready)
+            if opt.finish <= upto:
+                found.append(opt)
         return found
 
-    def earliest(self, i: int) -> Option:
-        """The option of earliest finish time (ties: earlier device)."""
-        return min(self.options(i), key=lambda o: (o.finish, o.device))
+    def earliest(self, i: int, bias: np.ndarray | None = None) -> Option:
+        """The option of least ``finish + bias[device]`` (default: earliest finish); ties: earlier device.
+
+        Searches only devices that could beat the best bound: a task starts no
+        earlier than its data is ready and no later than the device's last
+        planned finish, so the result is the same as trying every device.
+        """
+        ready = self.data_ready(i)
+        w = self.times[i]
+        extra = np.zeros(len(w)) if bias is None else bias
+        bound = (np.maximum(ready, self.ends) + w + extra).min()
+        best, best_key = None, None
+        for p in np.flatnonzero(ready + w + extra <= bound).tolist():
+            opt = self.option(i, p, ready)
+            key = opt.finish + float(extra[p])
+            if best is None or key < best_key:
+                best, best_key = opt, key
+        return best
 
     def place(self, i: int, opt: Option) -> None:
         """Put task ``i`` on ``opt.device`` from ``opt.start`` to ``opt.finish``."""
@@ -83,6 +105,7 @@ class PlanBuilder:
         task = self.problem.tasks[i]
         device = self.problem.devices[p]
         self.timelines[p].add(opt.start, opt.finish, device.slots_needed(task))
+        self.ends[p] = self.timelines[p].end
         self.device_of[i], self.finish[i] = p, opt.finish
         self.plan.device[task.id] = device.name
         self.plan.start[task.id] = opt.start
