@@ -98,7 +98,7 @@ def gantt_chart(run_folder: str | Path, path: str | Path, *, max_transfers: int 
     if transfers:
         handles.append(Patch(color="grey", label=f"transfers ({len(transfers)})"
                              if len(transfers) <= max_transfers else f"{len(transfers)} transfers (not drawn)"))
-    ax.legend(handles=handles, loc="upper right", fontsize=7)
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7)
     ax.autoscale_view()
     return _save(fig, Path(path))
 
@@ -181,14 +181,16 @@ def slr_vs_ccr(df: Any, folder: Path) -> Path | None:
     ax.set_ylabel("average SLR")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    ax.set_title(f"average SLR over {len(ok) // max(1, len(table.columns))} graphs per policy", fontsize=9)
+    per_point = len(ok) // max(1, table.size)
+    ax.set_title(f"average SLR, {per_point} runs per policy and CCR", fontsize=9)
     return _save(fig, folder / "slr-vs-ccr.png")
 
 
 def plot_results(out: str | Path, *, gantt: int = 12) -> list[Path]:
     """Every plot of results folder ``out`` into ``out/plots``; returns the files written.
 
-    Gantt charts are drawn for the first ``gantt`` successful runs of repeat 0.
+    Gantt charts are drawn for ``gantt`` successful runs of repeat 0: the first
+    policy of every workflow and platform, then the second, and so on.
     """
     import pandas as pd
 
@@ -198,7 +200,12 @@ def plot_results(out: str | Path, *, gantt: int = 12) -> list[Path]:
     plots = out / "plots"
     df = read_table(out)
     written: list[Path] = []
-    chosen = df[(df["status"] == "ok") & (df["repeat"] == 0)].head(gantt)
+    first = df[(df["status"] == "ok") & (df["repeat"] == 0)].copy()
+    # Spread the charts over scenarios: every workflow and platform's first policy, then the second...
+    first["rank"] = first.groupby(["workflow", "platform"], sort=False).cumcount()
+    chosen = first.sort_values("rank", kind="stable").head(gantt)
+    for stale in (plots / "gantt").glob("*.png"):  # charts of an earlier choice would mislead
+        stale.unlink()
     for run_id in chosen["run_id"]:
         folder = out / "runs" / run_id
         if (folder / "trace.csv").is_file():
