@@ -208,3 +208,17 @@ def test_the_guide_shows_the_example_file_verbatim():
     snippet = guide.split("```python\n", 1)[1].split("```", 1)[0]
     assert snippet.strip() in ONE_FILE.read_text()
     assert len(snippet.strip().splitlines()) <= 22  # "about twenty lines"
+
+
+def test_a_broken_plugin_is_listed_with_its_reason_and_hides_nothing(monkeypatch):
+    from importlib.metadata import EntryPoint
+
+    import scheduler.policies as registry
+
+    broken_ep = EntryPoint(name="broken-plugin", value="no_such_module_xyz:Policy", group=registry.ENTRY_POINT_GROUP)
+    monkeypatch.setattr(registry, "plugins", lambda: {"broken-plugin": broken_ep})
+    rows = {r["name"]: r for r in registry.describe()}
+    assert "cannot load" in rows["broken-plugin"]["description"] and rows["broken-plugin"]["origin"] == "plugin"
+    assert rows["heft"]["kind"] == "static"
+    with pytest.raises(registry.InputError, match="cannot load plugin 'no_such_module_xyz:Policy'"):
+        registry.make_policy("broken-plugin")
