@@ -94,7 +94,8 @@ class MaxMin(BatchPolicy):
 
 class Sufferage(BatchPolicy):
     name = "sufferage"
-    description = "batch Sufferage (Casanova et al. 2000): each round, the task that loses most without its best device first"
+    description = ("batch Sufferage (Casanova et al. 2000): each round, the task that loses most "
+                   "without its best device first")
 
     def key(self, row: list[float]) -> float:
         second = row[1] if len(row) > 1 else math.inf

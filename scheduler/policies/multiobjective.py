@@ -209,8 +209,9 @@ class Deadline(Policy):
     def total(self, problem: Problem, plan: Plan) -> float:
         """The plan's summed objective over its tasks."""
         index = {d.name: p for p, d in enumerate(problem.devices)}
-        return math.fsum(self.cost_of(problem, i, Option(plan.finish[t.id], plan.start[t.id], index[plan.device[t.id]]))
-                         for i, t in enumerate(problem.tasks))
+        return math.fsum(
+            self.cost_of(problem, i, Option(plan.finish[t.id], plan.start[t.id], index[plan.device[t.id]]))
+            for i, t in enumerate(problem.tasks))
 
 
 #: Shares of the deadline tried as the target of the sub-deadlines, loosest first.
