@@ -222,3 +222,13 @@ def test_a_broken_plugin_is_listed_with_its_reason_and_hides_nothing(monkeypatch
     assert rows["heft"]["kind"] == "static"
     with pytest.raises(registry.InputError, match="cannot load plugin 'no_such_module_xyz:Policy'"):
         registry.make_policy("broken-plugin")
+
+
+def test_policies_json_lists_every_builtin():
+    from scheduler.policies import BUILTIN
+
+    done = cli("policies", "--json")
+    assert done.returncode == 0, done.stderr
+    rows = json.loads(done.stdout)
+    assert [r["name"] for r in rows][:len(BUILTIN)] == list(BUILTIN)
+    assert all(r["description"] and r["kind"] in ("static", "dynamic") for r in rows[:len(BUILTIN)])
