@@ -13,11 +13,17 @@ import bisect
 import math
 from itertools import islice
 
+import numpy as np
+
+#: Duration classes of :attr:`Timeline.gap_ends`: 0, then 2**-20 s to 2**20 s in steps of 2**(1/8).
+GAP_CLASSES = np.concatenate(([0.0], 2.0 ** (np.arange(-160, 161) / 8)))
+_CLASS_LIST = GAP_CLASSES.tolist()
+
 
 class Timeline:
     """Planned ``(start, finish, slots)`` intervals on a device with ``capacity`` slots."""
 
-    __slots__ = ("capacity", "starts", "finishes", "needs", "end", "_gap_max")
+    __slots__ = ("capacity", "starts", "finishes", "needs", "end", "gap_ends", "_starts", "_prev_ends")
 
     def __init__(self, capacity: int = 1):
         self.capacity = capacity
@@ -26,10 +32,15 @@ class Timeline:
         self.needs: list[int] = []
         #: Latest planned finish (the append-only start bound).
         self.end = 0.0
-        #: Single slot: ``_gap_max[j]`` is the longest idle gap before interval j or
-        #: any later one (gap j runs from interval j-1's finish, or 0, to interval j's
-        #: start), so a search can see at once that no gap fits.
-        self._gap_max: list[float] = []
+        #: Single slot: ``gap_ends[c]`` is no earlier than the end of any idle gap
+        #: in which a task lasting ``GAP_CLASSES[c]`` or more could fit; so a task
+        #: of class ``c`` whose ``ready + duration`` is later can only be appended
+        #: (planners use it to skip searches for whole arrays of devices).
+        self.gap_ends = np.full(len(GAP_CLASSES), -math.inf if capacity == 1 else math.inf)
+        #: Single slot: array copies of ``starts`` and of each interval's previous
+        #: finish (0 for the first), grown by doubling, for long gap searches.
+        self._starts = np.empty(16)
+        self._prev_ends = np.empty(16)
 
     def earliest_start(self, ready: float, duration: float, need: int = 1, insertion: bool = True) -> float:
         """Earliest time >= ready at which ``need`` slots stay free for ``duration``."""
@@ -48,9 +59,16 @@ class Timeline:
         prev_end = finishes[k - 1] if k else 0.0
         if k == len(starts):
             return prev_end if prev_end > ready else ready
-        # No gap from k on is long enough (with a margin far above rounding error,
-        # so this never skips a gap the scan below would take): append.
-        if self._gap_max[k] + 1e-9 * (self.end + duration) < duration:
+        # No gap a task this long fits in ends late enough: append.
+        if self.gap_ends[bisect.bisect_right(_CLASS_LIST, duration) - 1] < ready + duration:
+            last = finishes[-1]
+            return last if last > ready else ready
+        if len(starts) - k > 24:  # a long tail: search it with numpy
+            begins = np.maximum(self._prev_ends[k:len(starts)], ready)
+            fits = begins + duration <= self._starts[k:len(starts)]
+            j = int(fits.argmax())
+            if fits[j]:
+                return float(begins[j])
             last = finishes[-1]
             return last if last > ready else ready
         # The hot loop of insertion scheduling: no calls, just comparisons.
@@ -93,17 +111,23 @@ class Timeline:
             self._update_gaps(k)
 
     def _update_gaps(self, k: int) -> None:
-        """Refresh ``_gap_max`` after inserting interval ``k``: gaps k and k+1 changed."""
-        starts, finishes, gap_max = self.starts, self.finishes, self._gap_max
-        gap_max.insert(k, 0.0)
+        """Extend ``gap_ends`` with the (at most two) gaps inserting interval ``k``
+        made; insert it into the array copies."""
+        starts, finishes = self.starts, self.finishes
         n = len(starts)
-        j = min(k + 1, n - 1)
-        after = gap_max[j + 1] if j + 1 < n else -math.inf
-        while j >= 0:
-            gap = starts[j] - (finishes[j - 1] if j else 0.0)
-            value = gap if gap > after else after
-            if j < k and value == gap_max[j]:
-                break  # unchanged here, so unchanged before
-            gap_max[j] = value
-            after = value
-            j -= 1
+        if n > len(self._starts):
+            self._starts = np.resize(self._starts, 2 * n)
+            self._prev_ends = np.resize(self._prev_ends, 2 * n)
+        sa, pe = self._starts, self._prev_ends
+        sa[k + 1:n] = sa[k:n - 1].copy()
+        pe[k + 1:n] = pe[k:n - 1].copy()
+        sa[k] = starts[k]
+        pe[k] = finishes[k - 1] if k else 0.0
+        if k + 1 < n:
+            pe[k + 1] = finishes[k]
+        for j in range(k, min(k + 2, len(starts))):
+            end = starts[j]
+            length = end - (finishes[j - 1] if j else 0.0)
+            # Class membership with a margin far above rounding error.
+            fits = GAP_CLASSES <= length + 1e-9 * end
+            np.maximum(self.gap_ends, np.where(fits, end, -math.inf), out=self.gap_ends)

@@ -21,7 +21,7 @@ import numpy as np
 
 from scheduler.policy import Plan, Policy
 from scheduler.problem import Problem
-from scheduler.timeline import Timeline
+from scheduler.timeline import GAP_CLASSES, Timeline
 
 
 def upward_rank(problem: Problem) -> np.ndarray:
@@ -70,8 +70,15 @@ def list_schedule(problem: Problem, order: list[int], *, insertion: bool = True)
     preds = problem.preds
     comm_times_from = problem.comm_times_from
     timelines = [Timeline(d.slots) for d in devices]
-    #: Each timeline's latest finish, as an array.
+    single = [d.slots == 1 for d in devices]  # a runnable task holds the one slot
+    #: Each timeline's latest finish, as an array and as a list (cheap to index).
     ends = np.zeros(len(devices))
+    ends_list = ends.tolist()
+    #: Per device: each duration class's latest fitting gap end (Timeline.gap_ends),
+    #: and the finish of the last planned task (where an appended task starts).
+    gap_ends = np.stack([t.gap_ends for t in timelines])
+    last = np.zeros(len(devices))
+    rows = np.arange(len(devices))
     placed_on = [-1] * len(tasks)
     finish = [0.0] * len(tasks)
     plan = Plan(device={})
@@ -82,25 +89,39 @@ def list_schedule(problem: Problem, order: list[int], *, insertion: bool = True)
         for u in preds[i]:
             np.maximum(ready, finish[u] + comm_times_from(u, i, placed_on[u]), out=ready)
         lower = ready + w
+        if insertion:
+            # No gap ends late enough: the search would append; its result is exact here.
+            appended = gap_ends[rows, np.searchsorted(GAP_CLASSES, w, side="right") - 1] < lower
+            lower = np.where(appended, np.maximum(ready, last) + w, lower)
+        else:
+            appended = np.zeros(len(devices), dtype=bool)
         upper = np.maximum(ready, ends)
         upper += w
         candidates = np.flatnonzero(lower <= upper.min())
         # Most promising first; stop once no device left can finish as early.
         candidates = candidates[np.argsort(lower[candidates], kind="stable")].tolist()
+        lower_list, ready_list, w_list = lower.tolist(), ready.tolist(), w.tolist()
+        appended_list = appended.tolist()
         best = (math.inf, math.inf, -1)
         for p in candidates:
-            if lower[p] > best[0]:
+            if lower_list[p] > best[0]:
                 break
-            r, wp = float(ready[p]), float(w[p])
-            if r >= ends[p]:  # nothing planned after r: no gap to search
+            r, wp = ready_list[p], w_list[p]
+            if r >= ends_list[p]:  # nothing planned after r: no gap to search
                 start = r
+            elif appended_list[p]:
+                start = max(r, float(last[p]))
             else:
-                start = timelines[p].earliest_start(r, wp, devices[p].slots_needed(task), insertion)
+                need = 1 if single[p] else devices[p].slots_needed(task)
+                start = timelines[p].earliest_start(r, wp, need, insertion)
             if (start + wp, p) < best[::2]:
                 best = (start + wp, start, p)
         eft, est, p = best
         timelines[p].add(est, eft, devices[p].slots_needed(task))
-        ends[p] = timelines[p].end
+        ends[p] = ends_list[p] = timelines[p].end
+        if single[p]:
+            gap_ends[p] = timelines[p].gap_ends
+            last[p] = timelines[p].finishes[-1]
         placed_on[i], finish[i] = p, eft
         plan.device[task.id] = devices[p].name
         plan.start[task.id] = est
