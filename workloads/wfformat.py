@@ -85,9 +85,9 @@ def workflow_from_wfformat(data: dict, *, source: str | None = None, default_nam
         runtime = number(r["runtime"], f"{item}: runtimeInSeconds", source=source)
         cores = number(r["cores"] if r["cores"] is not None else 1, f"{item}: coreCount", source=source,
                        positive=True, integer=True)
-        meta = {"category": r["category"]}
+        meta: dict[str, Any] = {"category": r["category"]}
         if r["speed_mhz"] is not None:
-            meta["machine_speed_mhz"] = r["speed_mhz"]
+            meta["machine_speed_mhz"] = number(r["speed_mhz"], f"{item}: machine speedInMHz", source=source)
         tasks.append(Task(r["id"], cores=cores, times={"cpu": runtime, "processor": runtime},
                           memory_bytes=number(r["memory"] or 0, f"{item}: memoryInBytes", source=source),
                           meta=meta))
@@ -99,62 +99,94 @@ def workflow_from_wfformat(data: dict, *, source: str | None = None, default_nam
             if (parent, r["id"]) in seen:
                 continue
             seen.add((parent, r["id"]))
-            shared = sum(size for name, size in outputs[parent].items() if name in r["inputs"])
+            shared = sum(size for file, size in outputs[parent].items() if file in r["inputs"])
             edges.append((parent, r["id"], {"data_bytes": float(shared)}))
-    return Workflow.build(str(name or data.get("name") or default_name), tasks, edges, source=source)
+    label = name or data.get("name") or default_name
+    return Workflow.build(label if isinstance(label, str) else default_name, tasks, edges, source=source)
+
+
+def _texts(value: Any, item: str, source: str | None) -> list[str]:
+    """A list of non-empty strings (file or task names); [] when absent."""
+    if value is None:
+        return []
+    return [text(v, f"{item}[{i}]", source=source) for i, v in enumerate(sequence(value, item, source=source))]
+
+
+def _size(value: Any, item: str, source: str | None) -> float:
+    return 0.0 if value is None else number(value, item, source=source)
+
+
+def _speeds(machines: Any, item: str, source: str | None) -> dict[str, Any]:
+    """Machine name -> CPU speed in MHz (None when not recorded)."""
+    speeds: dict[str, Any] = {}
+    for i, m in enumerate(sequence(machines or [], item, source=source)):
+        m = mapping(m, f"{item}[{i}]", source=source)
+        if not isinstance(m.get("nodeName"), str):
+            continue  # a machine without a name cannot be referred to
+        cpu = m.get("cpu")
+        if isinstance(cpu, dict):
+            speeds[m["nodeName"]] = cpu.get("speedInMHz", cpu.get("speed"))
+    return speeds
 
 
 def _records_14(wf: dict, source: str | None) -> list[dict]:
     spec = mapping(wf["specification"], "workflow.specification", source=source)
-    execution = wf.get("execution") or {}
+    execution = mapping(wf.get("execution") or {}, "workflow.execution", source=source)
     sizes = {}
-    for i, f in enumerate(sequence(spec.get("files", []) or [], "workflow.specification.files", source=source)):
-        f = mapping(f, f"workflow.specification.files[{i}]", source=source)
-        sizes[text(f.get("id"), f"workflow.specification.files[{i}].id", source=source)] = f.get("sizeInBytes") or 0
-    runs = {t.get("id"): t for t in (execution.get("tasks") or []) if isinstance(t, dict)}
-    speeds = {}
-    for m in execution.get("machines") or []:
-        if isinstance(m, dict) and isinstance(m.get("cpu"), dict):
-            speeds[m.get("nodeName")] = m["cpu"].get("speedInMHz")
+    for i, f in enumerate(sequence(spec.get("files") or [], "workflow.specification.files", source=source)):
+        item = f"workflow.specification.files[{i}]"
+        f = mapping(f, item, source=source)
+        sizes[text(f.get("id"), f"{item}.id", source=source)] = _size(f.get("sizeInBytes"), f"{item}.sizeInBytes",
+                                                                      source)
+    runs: dict[str, dict] = {}
+    for i, t in enumerate(sequence(execution.get("tasks") or [], "workflow.execution.tasks", source=source)):
+        item = f"workflow.execution.tasks[{i}]"
+        t = mapping(t, item, source=source)
+        runs[text(t.get("id"), f"{item}.id", source=source)] = t
+    speeds = _speeds(execution.get("machines"), "workflow.execution.machines", source)
     records = []
     for i, t in enumerate(sequence(spec.get("tasks"), "workflow.specification.tasks", source=source)):
-        t = mapping(t, f"workflow.specification.tasks[{i}]", source=source)
-        tid = text(t.get("id") or t.get("name"), f"workflow.specification.tasks[{i}].id", source=source)
+        item = f"workflow.specification.tasks[{i}]"
+        t = mapping(t, item, source=source)
+        tid = text(t.get("id") or t.get("name"), f"{item}.id", source=source)
         run = runs.get(tid, {})
-        machines = run.get("machines") or []
-        speed = speeds.get(machines[0]) if machines else None
+        machines = _texts(run.get("machines"), f"task {tid!r}: machines", source)
+        outputs = {}
+        for f in _texts(t.get("outputFiles"), f"{item}.outputFiles", source):
+            outputs[f] = sizes.get(f, 0.0)
+        category = t.get("name")
         records.append({
-            "id": tid, "category": t.get("name", tid), "parents": list(t.get("parents") or []),
-            "inputs": set(t.get("inputFiles") or []),
-            "outputs": {f: number(sizes.get(f, 0), f"file {f!r}: sizeInBytes", source=source)
-                        for f in t.get("outputFiles") or []},
+            "id": tid, "category": category if isinstance(category, str) else tid,
+            "parents": _texts(t.get("parents"), f"{item}.parents", source),
+            "inputs": set(_texts(t.get("inputFiles"), f"{item}.inputFiles", source)), "outputs": outputs,
             "runtime": run.get("runtimeInSeconds"), "cores": run.get("coreCount"),
-            "memory": run.get("memoryInBytes"), "speed_mhz": speed})
+            "memory": run.get("memoryInBytes"), "speed_mhz": speeds.get(machines[0]) if machines else None})
     return records
 
 
 def _records_13(wf: dict, source: str | None) -> list[dict]:
-    speeds = {}
-    for m in wf.get("machines") or []:
-        if isinstance(m, dict) and isinstance(m.get("cpu"), dict):
-            speeds[m.get("nodeName")] = m["cpu"].get("speedInMHz", m["cpu"].get("speed"))
+    speeds = _speeds(wf.get("machines"), "workflow.machines", source)
     records = []
     for i, t in enumerate(sequence(wf.get("tasks"), "workflow.tasks", source=source)):
-        t = mapping(t, f"workflow.tasks[{i}]", source=source)
-        tid = text(t.get("id") or t.get("name"), f"workflow.tasks[{i}].name", source=source)
+        item = f"workflow.tasks[{i}]"
+        t = mapping(t, item, source=source)
+        tid = text(t.get("id") or t.get("name"), f"{item}.name", source=source)
         inputs, outputs = set(), {}
-        for f in t.get("files") or []:
-            name = f.get("name") or f.get("id")
-            size = f.get("sizeInBytes", f.get("size", 0)) or 0
+        for k, f in enumerate(sequence(t.get("files") or [], f"{item}.files", source=source)):
+            f = mapping(f, f"{item}.files[{k}]", source=source)
+            file = text(f.get("name") or f.get("id"), f"{item}.files[{k}].name", source=source)
             if f.get("link") == "output":
-                outputs[name] = number(size, f"task {tid!r}: file {name!r}: size", source=source)
+                outputs[file] = _size(f.get("sizeInBytes", f.get("size")), f"{item}.files[{k}].size", source)
             else:
-                inputs.add(name)
+                inputs.add(file)
+        category = t.get("category") or t.get("name")
+        machine = t.get("machine")
         records.append({
-            "id": tid, "category": t.get("category") or t.get("name", tid),
-            "parents": list(t.get("parents") or []), "inputs": inputs, "outputs": outputs,
+            "id": tid, "category": category if isinstance(category, str) else tid,
+            "parents": _texts(t.get("parents"), f"{item}.parents", source), "inputs": inputs, "outputs": outputs,
             "runtime": t.get("runtimeInSeconds", t.get("runtime")), "cores": t.get("cores"),
-            "memory": t.get("memoryInBytes", t.get("memory")), "speed_mhz": speeds.get(t.get("machine"))})
+            "memory": t.get("memoryInBytes", t.get("memory")),
+            "speed_mhz": speeds.get(machine) if isinstance(machine, str) else None})
     return records
 
 

@@ -85,9 +85,15 @@ def _run_with_progress(console, suite, out, args):
     def on_done(spec, record) -> None:
         progress.update(state["task"], advance=1)
 
-    with progress:
-        return run_suite(suite, out, workers=args.workers, executor=args.executor,
-                         scheduler=args.scheduler, on_start=on_start, on_done=on_done)
+    try:
+        with progress:
+            return run_suite(suite, out, workers=args.workers, executor=args.executor,
+                             scheduler=args.scheduler, on_start=on_start, on_done=on_done)
+    except KeyboardInterrupt:
+        done = len(list((out / "runs").glob("*/result.json")))
+        console.print(f"interrupted: {done} finished runs are kept in {out}; "
+                      f"run the same command again to do the other {len(suite.runs) - done}", highlight=False)
+        raise
 
 
 def print_tables(console, tables) -> None:

@@ -20,6 +20,7 @@ import hashlib
 import inspect
 import itertools
 import json
+import math
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -32,6 +33,11 @@ SCHEMA = Path(__file__).with_name("suite.schema.json")
 OWN = "own"
 #: Where ``hybridsched run NAME`` finds the built-in suites (a source checkout).
 BUILTIN_DIR = Path(__file__).resolve().parents[2] / "benchmarks"
+
+
+#: Runs a suite may expand to: far beyond any experiment, low enough to refuse a typo
+#: (``repeats: 1e9``) before it fills memory.
+MAX_RUNS = 1_000_000
 
 
 def derive_seed(suite_seed: int, identity: str) -> int:
@@ -90,8 +96,11 @@ class Suite:
 def resolve_suite_path(name_or_path: str | Path) -> Path:
     """A suite file path, or the name of a built-in suite in ``benchmarks/``."""
     path = Path(name_or_path)
-    if path.is_file():
-        return path
+    try:
+        if path.is_file():
+            return path
+    except (OSError, ValueError):
+        raise InputError("not a usable file name", source=repr(str(name_or_path))) from None
     if not path.suffix:
         builtin = BUILTIN_DIR / f"{name_or_path}.yaml"
         if builtin.exists():
@@ -163,6 +172,9 @@ def _expand(data: dict, path: Path, base: Path, sha: str) -> Suite:
                                      source=source, item=f"exclude[{i}].{key}")
             combos = [c for c in combos if not _excluded(rule, c, entry_of)]
 
+    if len(combos) * repeats > MAX_RUNS:  # refuse before building a list that cannot fit
+        raise InputError(f"the suite expands to {len(combos) * repeats} runs; at most {MAX_RUNS} are allowed",
+                         source=source, item="repeats")
     by_label = {w["label"]: w for w in workflows}
     runs: list[RunSpec] = []
     seen: set[str] = set()
@@ -199,8 +211,8 @@ def _workflows(entries: list, base: Path, source: str, inputs: dict[str, str]) -
     for i, entry in enumerate(entries):
         item = f"workflows[{i}]"
         if "file" in entry:
-            file = (base / entry["file"]).resolve()
-            if not file.is_file():
+            file = _existing_file(base, entry["file"])
+            if file is None:
                 raise InputError(f"no such workflow file {entry['file']!r} (looked in {base})",
                                  source=source, item=f"{item}.file")
             try:
@@ -229,6 +241,10 @@ def _workflows(entries: list, base: Path, source: str, inputs: dict[str, str]) -
                 raise InputError("set in both params and grid", source=source, item=f"{item}.grid.{both[0]}")
             entry_label = entry.get("name") or name
             points = []
+            points_in_grid = math.prod(len(v) if isinstance(v, list) else 1 for v in grid.values())
+            if points_in_grid > MAX_RUNS:
+                raise InputError(f"the grid has {points_in_grid} points; at most {MAX_RUNS} are allowed",
+                                 source=source, item=f"{item}.grid")
             for values in itertools.product(*grid.values()):
                 point = dict(zip(grid, values))
                 suffix = ",".join(f"{k}={_value_text(v)}" for k, v in point.items())
@@ -267,11 +283,18 @@ def _platforms(entries: list, base: Path, source: str, inputs: dict[str, str]) -
             target = entry.get("preset")
             key = "preset"
             if target is None:
-                key, target = "file", str((base / entry["file"]).resolve())
+                key, found = "file", _existing_file(base, entry["file"])
+                if found is None:
+                    raise InputError(f"no such platform file {entry['file']!r} (looked in {base})",
+                                     source=source, item=f"{item}.file")
+                target = str(found)
             try:
                 platform = load_platform(target)
             except InputError as err:
                 raise InputError(str(err), source=source, item=f"{item}.{key}") from None
+            except (OSError, ValueError):  # a name no file system accepts (a NUL byte)
+                raise InputError(f"no such platform file or preset {target!r}", source=source,
+                                 item=f"{item}.{key}") from None
             spec[key] = target
             if platform.source:
                 spec["sha256"] = inputs.setdefault(platform.source, file_sha256(platform.source))
@@ -295,6 +318,9 @@ def _policies(entries: list, source: str) -> dict[str, dict]:
             raise InputError(f"two policies are both called {label!r}: give one a name",
                              source=source, item=f"{item}.name")
         options = entry.get("options") or {}
+        bad = [k for k in options if not (isinstance(k, str) and k.isidentifier())]
+        if bad:
+            raise InputError(f"option names must be names, got {bad[0]!r}", source=source, item=f"{item}.options")
         try:
             make_policy(name, **options)  # unknown names and options fail here, before any run
         except InputError as err:
@@ -303,6 +329,15 @@ def _policies(entries: list, source: str) -> dict[str, dict]:
                              ) from None
         out[label] = {"label": label, "policy": name, "options": options}
     return out
+
+
+def _existing_file(base: Path, name: str) -> Path | None:
+    """``base / name`` resolved, when it is a file; None otherwise (also for impossible names)."""
+    try:
+        path = (base / name).resolve()
+        return path if path.is_file() else None
+    except (OSError, ValueError):  # a NUL byte, a name too long for the file system
+        return None
 
 
 def _value_text(value: Any) -> str:
