@@ -220,3 +220,33 @@ policies: [heft]
     assert df.loc["green-edge", "facility_energy_j"] == pytest.approx(1.5 * df.loc["green-edge", "energy_j"])
     assert df.loc["green-edge", "carbon_g"] == pytest.approx(
         df.loc["green-edge", "facility_energy_j"] / 3.6e6 * 10)
+
+
+def test_check_lists_the_runs_without_running(tmp_path, capsys):
+    path = write_suite(tmp_path, SMALL)
+    assert main(["run", str(path), "--check", "--out", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    assert "small: 12 runs, suite OK" in out and "random-dag[ccr=0.5]|own|heft|r0  seed " in out
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_heft_paper_suite_has_heft_at_or_below_cpop_at_every_ccr(tmp_path):
+    """The built-in heft-paper suite's own graphs, HEFT and CPOP only (the paper's finding, fig. 5a)."""
+    import yaml
+
+    from scheduler.reports.plots import slr_vs_ccr
+
+    data = yaml.safe_load((ROOT / "benchmarks" / "heft-paper.yaml").read_text())
+    data["policies"] = ["heft", "cpop"]
+    path = tmp_path / "heft-paper.yaml"
+    path.write_text(yaml.safe_dump(data))
+    out = tmp_path / "out"
+    run_suite(load_suite(path), out, workers=2)
+    df = pd.read_csv(out / "results.csv")
+    assert (df["status"] == "ok").all() and len(df) == 2 * 5 * 5 * 3 * 3 * 3
+    figure = slr_vs_ccr(df, out / "plots")
+    assert figure is not None and figure.is_file()
+    table = pd.read_csv(out / "plots" / "slr-vs-ccr.csv", index_col=0)
+    assert list(table.index) == [0.1, 0.5, 1.0, 5.0, 10.0]
+    assert (table["heft"] <= table["cpop"]).all(), table

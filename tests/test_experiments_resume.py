@@ -44,7 +44,7 @@ def test_killed_suite_resumes_and_equals_an_uninterrupted_run(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "scheduler.cli", "run", str(path), "--out", str(killed),
                              "--workers", "1", "--no-plots"], env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, start_new_session=True)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while _done(killed) < total // 3 and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)
     os.killpg(proc.pid, signal.SIGKILL)
