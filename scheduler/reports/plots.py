@@ -110,7 +110,7 @@ def pareto_plots(pareto: Any, folder: Path, *, limit: int = 24) -> list[Path]:
     for n, ((wf, plat), group) in enumerate(pareto.groupby(["workflow", "platform"], sort=False)):
         if n >= limit or len(group) < 2:
             continue
-        fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+        fig, axes = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
         for ax, y, label in ((axes[0], "energy_j", "energy (J)"), (axes[1], "cost_usd", "cost (USD)")):
             for k, (_, row) in enumerate(group.iterrows()):
                 ax.scatter(row["makespan"], row[y], marker=POLICY_MARKERS[k % len(POLICY_MARKERS)],
@@ -146,7 +146,8 @@ def energy_by_kind(df: Any, path: Path) -> Path | None:
         return None
     plt = _pyplot()
     platforms = list(dict.fromkeys(ok["platform"]))
-    fig, axes = plt.subplots(1, len(platforms), figsize=(max(5, 3.5 * len(platforms)), 4), squeeze=False)
+    fig, axes = plt.subplots(1, len(platforms), figsize=(max(5, 3.8 * len(platforms)), 4), squeeze=False,
+                             layout="constrained")
     for ax, plat in zip(axes[0], platforms):
         means = ok[ok["platform"] == plat].groupby("policy", sort=False)[columns].mean()
         bottom = None
