@@ -20,6 +20,9 @@ from workloads.validate import mapping, number, sequence, text
 
 PRESET_DIR = Path(__file__).with_name("presets")
 SCHEMA = Path(__file__).with_name("schemas") / "platform.schema.json"
+#: Devices a platform file may expand to (``count`` included): far above any machine room
+#: simulated here, low enough that a typo like ``count: 1e9`` is an error, not a swap storm.
+MAX_DEVICES = 100_000
 
 #: Device kind -> class, or "module:Class" imported on first use (QPUs pull in
 #: Qiskit, which only workflows with quantum tasks should pay for).
@@ -139,6 +142,9 @@ def platform_from_spec(spec: Any, *, source: str | None = None) -> Platform:
         count = number(entry.get("count", 1), f"devices[{i}]: count", source=source,
                        positive=True, integer=True)
         name = text(entry.get("name"), f"devices[{i}]: name", source=source)
+        if len(devices) + count > MAX_DEVICES:
+            raise InputError(f"the platform would have more than {MAX_DEVICES} devices", source=source,
+                             item=f"devices[{i}]: count")
         for k in range(count):
             one = dict(entry, name=name if count == 1 else f"{name}{k}")
             devices.append(cls.from_spec(one, source=source))

@@ -111,8 +111,9 @@ def load_cost_matrix(path: Path, data: Any) -> Workflow:
         proc = mapping(proc, f"processors[{i}]", source=source)
         devices.append(Device.from_spec(proc, source=source))
     names = [d.name for d in devices]
+    name = text(data.get("name", path.stem), "name", source=source)
     platform = Platform(
-        data.get("name", path.stem), devices, source=source,
+        name, devices, source=source,
         pue=number(data.get("pue", 1.0), "pue", source=source),
         carbon_g_per_kwh=number(data.get("carbon_g_per_kwh", 0.0), "carbon_g_per_kwh", source=source),
     )
@@ -137,7 +138,7 @@ def load_cost_matrix(path: Path, data: Any) -> Workflow:
             raise InputError(f"expected [u, v, cost], got {edge!r}", source=source, item=f"edges[{i}]")
         u, v, c = edge
         edges.append((str(u), str(v), {"cost": number(c, f"edges[{i}] cost", source=source)}))
-    return Workflow.build(data.get("name", path.stem), tasks, edges, platform=platform, source=source)
+    return Workflow.build(name, tasks, edges, platform=platform, source=source)
 
 
 # -- hybridsched's own format ---------------------------------------------------------

@@ -28,8 +28,9 @@ from pathlib import Path
 from workloads.errors import InputError
 
 ENV_VAR = "HYBRIDSCHED_MEMORY_LIMIT"
-#: Bytes of Python objects per byte of file, by suffix (measured 7 and 68; rounded up).
-PARSE_GROWTH = {".json": 10, ".yaml": 80, ".yml": 80}
+#: Bytes of Python objects per byte of file, by suffix (measured: JSON 7, YAML 68; OpenQASM
+#: is an assumption: a Qiskit instruction object per ~20-byte line).
+PARSE_GROWTH = {".json": 10, ".yaml": 80, ".yml": 80, ".qasm": 100}
 BYTES_PER_TASK = 6_000
 BYTES_PER_EDGE = 1_000
 #: Planners keep a few ``tasks x devices`` float64 matrices.

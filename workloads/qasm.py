@@ -27,16 +27,19 @@ from workloads.workflow import Workflow
 
 SUFFIXES = (".qasm",)
 _VERSION = re.compile(r"^\s*OPENQASM\s+(\d+)(?:\.\d+)?\s*;", re.MULTILINE)
+#: Register sizes in declarations: ``qreg q[N]``, ``creg c[N]`` (OpenQASM 2), ``qubit[N] q``, ``bit[N] c`` (3).
+_REGISTER = re.compile(r"\b(?:qreg|creg)\s+\w+\s*\[\s*(\d+)\s*\]|\b(?:qubit|bit)\s*\[\s*(\d+)\s*\]")
+#: Qubits and bits a circuit file may declare (the largest QPUs have about 1,100 qubits).
+MAX_BITS = 100_000
 _SHOTS = re.compile(r"^\s*//\s*shots\s*:\s*(\d+)\s*$", re.MULTILINE | re.IGNORECASE)
 
 
 def read_circuit(path: str | Path) -> Any:
     """The ``qiskit.QuantumCircuit`` in an OpenQASM 2 or 3 file; InputError on bad input."""
+    from workloads.schema import read_text
+
     path = Path(path)
-    try:
-        source = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise InputError(f"cannot read the circuit: {err.strerror or err}", source=str(path)) from None
+    source = read_text(path)  # InputError for a missing, special, huge or non-UTF-8 file
     return parse_circuit(source, source_name=str(path), base=path.parent)
 
 
@@ -45,6 +48,9 @@ def parse_circuit(text: str, *, source_name: str | None = None, base: Path | Non
     match = _VERSION.search(_strip_comments(text))
     if match is None:
         raise InputError("no 'OPENQASM 2.0;' or 'OPENQASM 3.0;' header", source=source_name)
+    declared = sum(int(a or b) for a, b in _REGISTER.findall(text))
+    if declared > MAX_BITS:  # Qiskit would build every (qu)bit object before any other check
+        raise InputError(f"declares {declared} qubits and bits; at most {MAX_BITS} are read", source=source_name)
     version = match.group(1)
     try:
         if version == "2":
@@ -84,7 +90,9 @@ def circuit_text(circuit: Any) -> str:
 
 def load_qasm(path: Path, data: Any) -> Workflow:
     """A ``.qasm`` file as a workflow of one quantum task."""
-    text = path.read_text(encoding="utf-8")
+    from workloads.schema import read_text
+
+    text = read_text(path)
     circuit = parse_circuit(text, source_name=str(path), base=path.parent)
     shots = _SHOTS.search(text)
     task = Task(path.stem, kind=QUANTUM, circuit=circuit, shots=int(shots.group(1)) if shots else 0)

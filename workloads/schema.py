@@ -18,22 +18,64 @@ from workloads.errors import InputError
 
 def read_data(path: str | Path) -> Any:
     """Parse a ``.json``, ``.yaml`` or ``.yml`` file; raise InputError on any problem."""
+    path = Path(path)
+    raw = read_text(path)
+    if path.suffix.lower() == ".json":
+        data = parse_json(raw, str(path))
+    else:
+        data = parse_yaml(raw, str(path))
+    if "\\u" in raw or "\\U" in raw:  # escapes can spell unpaired surrogates, which no file can hold
+        check_unicode(data, str(path))
+    return data
+
+
+def read_text(path: str | Path) -> str:
+    """The UTF-8 text of a regular file; InputError for anything else (a directory,
+    a device such as /dev/zero, a pipe, a file too big to parse in memory, bad UTF-8)."""
+    import os
+    import stat
+
     from workloads.memory import check_file
 
     path = Path(path)
     source = str(path)
-    check_file(path)  # refuse a file too big to parse in memory, before trying
     try:
-        raw = path.read_text(encoding="utf-8")
+        mode = os.stat(path).st_mode
     except FileNotFoundError:
         raise InputError("no such file", source=source) from None
-    except IsADirectoryError:
-        raise InputError("is a directory, expected a file", source=source) from None
-    except (OSError, UnicodeDecodeError) as err:
+    except (OSError, ValueError) as err:  # ValueError: a NUL in the path
         raise InputError(f"cannot read: {err}", source=source) from None
-    if path.suffix.lower() == ".json":
-        return parse_json(raw, source)
-    return parse_yaml(raw, source)
+    if stat.S_ISDIR(mode):
+        raise InputError("is a directory, expected a file", source=source)
+    if not stat.S_ISREG(mode):
+        raise InputError("is not a regular file (a device, pipe or socket)", source=source)
+    check_file(path)  # refuse a file too big to parse in memory, before trying
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise InputError(f"not UTF-8 text (byte {err.start}: {err.reason})", source=source) from None
+    except OSError as err:
+        raise InputError(f"cannot read: {err.strerror or err}", source=source) from None
+
+
+def check_unicode(data: Any, source: str) -> None:
+    """Refuse strings (keys too) that are not valid Unicode: unpaired surrogates, which
+    JSON's and YAML's escapes can spell but no UTF-8 file, CSV or JSON report can hold."""
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                shown = value.encode("utf-8", "backslashreplace").decode("ascii", "replace")
+                raise InputError(f"text {shown!r} holds an unpaired surrogate: not valid Unicode",
+                                 source=source) from None
+        elif isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
 
 
 def parse_json(raw: str, source: str) -> Any:
@@ -55,6 +97,8 @@ def parse_json(raw: str, source: str) -> Any:
                          source=source) from None
     except RecursionError:
         raise InputError("nested too deeply", source=source) from None
+    except ValueError as err:  # e.g. an integer of more than 4,300 digits
+        raise InputError(f"malformed JSON: {err}", source=source) from None
 
 
 def parse_yaml(raw: str, source: str) -> Any:
@@ -69,9 +113,15 @@ def parse_yaml(raw: str, source: str) -> Any:
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise InputError(f"malformed YAML{where}: {err.problem}", source=source) from None
     except yaml.YAMLError as err:
-        raise InputError(f"malformed YAML: {err}", source=source) from None
+        raise InputError(f"malformed YAML: {' '.join(str(err).split())}", source=source) from None
     except RecursionError:
         raise InputError("nested too deeply", source=source) from None
+    except (ValueError, OverflowError) as err:  # e.g. an integer of more than 4,300 digits
+        raise InputError(f"malformed YAML: {err}", source=source) from None
+
+
+#: Nodes a YAML document may expand to through aliases, beyond ten times its own nodes.
+YAML_EXPANSION_LIMIT = 1_000_000
 
 
 @lru_cache(maxsize=1)
@@ -79,13 +129,20 @@ def _strict_loader() -> type:
     import yaml
 
     class StrictLoader(yaml.SafeLoader):
+        def construct_document(self, node):
+            _check_expansion(node)
+            return super().construct_document(node)
+
         def construct_mapping(self, node, deep=False):
             seen = set()
             for key_node, _ in node.value:
                 key = self.construct_object(key_node, deep=deep)
-                if key in seen:
-                    raise InputError(f"duplicate key {key!r} at line {key_node.start_mark.line + 1}")
-                seen.add(key)
+                try:
+                    if key in seen:
+                        raise InputError(f"duplicate key {key!r} at line {key_node.start_mark.line + 1}")
+                    seen.add(key)
+                except TypeError:  # an unhashable key: SafeLoader reports it below
+                    pass
             return super().construct_mapping(node, deep=deep)
 
     # YAML 1.1 (PyYAML) reads 1e9 and 2.5e11 as strings; YAML 1.2 and JSON read
@@ -99,6 +156,38 @@ def _strict_loader() -> type:
                     |\.(?:nan|NaN|NAN))$""", re.X),
         list("-+0123456789."))
     return StrictLoader
+
+
+def _check_expansion(root: Any) -> None:
+    # Aliases let a small YAML file stand for a huge tree ("billion laughs") or a
+    # cycle; whatever walks the tree later (validation, reports) would hang on it.
+    import yaml
+
+    size: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if isinstance(node, yaml.ScalarNode):
+            size[key] = 1
+            continue
+        children = node.value if isinstance(node, yaml.SequenceNode) else [n for pair in node.value for n in pair]
+        if children_done:
+            open_nodes.discard(key)
+            size[key] = 1 + sum(size[id(c)] for c in children)
+            continue
+        if key in size:
+            continue
+        if key in open_nodes:
+            raise InputError(f"a YAML alias refers to a node that contains it (line {node.start_mark.line + 1}): "
+                             f"recursive data is not allowed")
+        open_nodes.add(key)
+        stack.append((node, True))
+        stack.extend((c, False) for c in children if id(c) not in size)
+    expanded = size[id(root)]
+    if expanded > max(YAML_EXPANSION_LIMIT, 10 * len(size)):
+        raise InputError(f"YAML aliases expand {len(size)} nodes to {expanded}: refused, as an alias bomb")
 
 
 @lru_cache(maxsize=None)
