@@ -1,0 +1,115 @@
+"""Plain-text tables of harness results, one per area."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def render_areas(results: dict[str, Any]) -> str:
+    meta = results["meta"]
+    load = ", ".join(f"{x:.1f}" for x in meta.get("load_average", []))
+    out = [f"hybridsched bench{' --quick' if meta['quick'] else ''}: {meta['date_utc']}, Python {meta['python']}, "
+           f"{meta['cpus']} CPUs, load average {load or '?'}; {meta['seconds']:.0f} s",
+           "Times are CPU seconds of the measuring process (medians) unless marked wall; mem = peak RSS of its child."]
+    for area, rows in results["areas"].items():
+        if not rows:
+            continue
+        out += ["", f"== {area}"]
+        out += RENDER.get(area, _generic)(rows)
+    return "\n".join(out)
+
+
+def _errors(rows: list[dict[str, Any]]) -> list[str]:
+    return [f"  {row['case']} {row.get('args', '')}: {row.get('skipped') or row['error']}"
+            for row in rows if "error" in row or "skipped" in row]
+
+
+def _ok(rows):
+    return [r for r in rows if "error" not in r and "skipped" not in r]
+
+
+def _startup(rows):
+    out = []
+    for r in _ok(rows):
+        out.append(f"  hybridsched --help {r['help_s']:.3f} s wall (python itself {r['python_startup_s']:.3f} s); "
+                   f"classical simulate imports Qiskit: {'YES' if r['qiskit_imported'] else 'no'}")
+    return out + _errors(rows)
+
+
+def _engine(rows):
+    out = [f"  {'tasks':>9} {'devices':>7} {'bare SimPy':>10} {'engine':>8} {'simulate':>9} "
+           f"{'engine/bare':>11} {'simulate/bare':>13} {'tasks/s':>9} {'equal':>5} {'mem MB':>7}"]
+    for r in _ok(rows):
+        if "bare_simpy_s" in r:
+            out.append(f"  {r['tasks']:>9,} {r['devices']:>7,} {r['bare_simpy_s']:>10.3f} {r['engine_s']:>8.3f} "
+                       f"{r['simulate_s']:>9.3f} {r['engine_ratio']:>11.2f} {r['simulate_ratio']:>13.2f} "
+                       f"{r['simulate_tasks_per_s']:>9,.0f} {'yes' if r['makespans_equal'] else 'NO':>5} "
+                       f"{r['peak_rss_mb']:>7,.0f}")
+    return out + _errors(rows)
+
+
+def _scale(rows):
+    out = []
+    for r in _ok(rows):
+        out.append(f"  {r['tasks']:,} tasks, {r['edges']:,} edges, {r['devices']:,} devices: built in "
+                   f"{r['build_s']:.1f} s wall; simulate {r['simulate_s']:.1f} s ({r['simulate_wall_s']:.1f} s wall, "
+                   f"{r['simulate_tasks_per_s']:,.0f} tasks/s); completed: {r['completed']}; "
+                   f"peak {r['peak_rss_mb']:,.0f} MB")
+    return out + _errors(rows)
+
+
+def _planners(rows):
+    out = [f"  {'policy':<8} {'tasks':>8} {'devices':>7} {'measures':>8} {'seconds':>9} {'makespan':>10} {'mem MB':>7}"]
+    for r in _ok(rows):
+        if "policy" in r:
+            out.append(f"  {r['policy']:<8} {r['tasks']:>8,} {r['devices']:>7} {r['measures']:>8} "
+                       f"{r['seconds']:>9.3f} {r['makespan']:>10.4g} {r['peak_rss_mb']:>7,.0f}")
+    saga = [r for r in _ok(rows) if "saga_s" in r]
+    if saga:
+        out += ["", f"  {'SAGA HEFT vs ours':<18} {'tasks':>6} {'devices':>7} {'data':>5} {'SAGA s':>8} {'ours s':>8} "
+                    f"{'speedup':>8} {'SAGA makespan':>14} {'ours':>10} {'ours, SAGA ranks':>17} {'equal':>5}"]
+        for r in saga:
+            out.append(f"  {'':<18} {r['tasks']:>6,} {r['devices']:>7} {'yes' if r['edge_bytes'] else 'no':>5} "
+                       f"{r['saga_s']:>8.2f} {r['ours_s']:>8.4f} {r['speedup']:>7.0f}x {r['saga_makespan']:>14.6g} "
+                       f"{r['ours_makespan']:>10.6g} {r['ours_with_saga_ranks_makespan']:>17.6g} "
+                       f"{'yes' if r['equal'] else 'NO':>5}")
+    return out + _errors(rows)
+
+
+def _quantum(rows):
+    out = []
+    for r in _ok(rows):
+        if not r.get("available"):
+            out.append(f"  not available: {r['reason']}")
+            continue
+        out.append(f"  {r['backend']}: backend load {r['backend_load_s']:.2f} s; per circuit: cold "
+                   f"{r['cold_median_s'] * 1e3:.1f} ms (transpile), warm {r['warm_median_us']:.0f} us "
+                   f"(max {r['warm_max_us']:.0f}), equal circuit by fingerprint {r['warm_fingerprint_median_us']:.0f} us")
+        for c in r["circuits"]:
+            out.append(f"    {c['circuit']:<8} {c['qubits']:>3} qubits  cold {c['cold_s'] * 1e3:8.1f} ms  "
+                       f"warm {c['warm_us']:6.0f} us  time {c['exec_time_s']:.4g} s  ESP {c['esp']:.3f}")
+    return out + _errors(rows)
+
+
+def _sweeps(rows):
+    out = []
+    for r in _ok(rows):
+        if not r.get("available"):
+            out.append(f"  not available: {r['reason']}")
+            continue
+        out.append(f"  {r['runs']} runs of {r['tasks_per_run']} tasks (wall):")
+        for label, e in r["executors"].items():
+            if "error" in e:
+                out.append(f"    {label:<8} {e['error']}")
+            else:
+                out.append(f"    {label:<8} {e['runs_per_s']:7.2f} runs/s  ({e['seconds']:.2f} s)  "
+                           f"x{e.get('speedup', float('nan')):.2f} of 1 worker")
+    return out + _errors(rows)
+
+
+def _generic(rows):
+    return [f"  {row}" for row in rows]
+
+
+RENDER = {"startup": _startup, "engine": _engine, "scale": _scale, "planners": _planners,
+          "quantum": _quantum, "sweeps": _sweeps}
