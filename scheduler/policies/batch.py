@@ -31,65 +31,61 @@ from __future__ import annotations
 import math
 from typing import Sequence
 
-from devices.device import Device
+import numpy as np
+
 from scheduler.policy import Policy
 from scheduler.view import View
 from workloads.task import Task
 
 
 class BatchPolicy(Policy):
-    """Maps a frozen ready set completely; subclasses choose the next task by :meth:`key`."""
+    """Maps a frozen ready set completely; subclasses choose the next task by :meth:`keys`."""
 
-    def key(self, row: list[float]) -> float:
-        """Lower is picked first, given a task's completion times sorted ascending."""
+    def keys(self, ranked: np.ndarray) -> np.ndarray:
+        """Per task, lower is mapped first, given its completion times sorted ascending (one row each)."""
         raise NotImplementedError
 
     def select(self, ready: Sequence[Task], view: View) -> None:
         devices = view.devices
+        column = {id(d): j for j, d in enumerate(devices)}
         pending = list(self.order(ready, view))
-        allowed: list[list[Device]] = [[d for d in view.feasible(t) if self.filter(t, d, view)]
-                                       for t in pending]
-        # finish[k][d] for allowed devices; inf elsewhere.
-        finish = []
-        for task, ok in zip(pending, allowed):
-            row = [math.inf] * len(devices)
-            for d in ok:
-                row[devices.index(d)] = view.finish_time(task, d)
-            finish.append(row)
-        while pending:
-            best_k, best_key, best_d = None, None, None
-            for k, row in enumerate(finish):
-                if not allowed[k]:
-                    continue
-                d = min(range(len(row)), key=lambda j: (row[j], j))
-                key = self.key(sorted(row))
-                if best_key is None or key < best_key:
-                    best_k, best_key, best_d = k, key, d
-            if best_k is None:
-                return  # the filter refused every device: these tasks wait
-            device = devices[best_d]
-            view.place(pending[best_k], device)
-            del pending[best_k], finish[best_k], allowed[best_k]
-            # Only the chosen device's queue changed; inputs of ready tasks are in already.
-            for k, task in enumerate(pending):
-                if device in allowed[k]:
-                    finish[k][best_d] = view.finish_time(task, device)
+        allowed = np.zeros((len(pending), len(devices)), dtype=bool)
+        finish = np.full((len(pending), len(devices)), math.inf)
+        for k, task in enumerate(pending):
+            for d in view.feasible(task):
+                if self.filter(task, d, view):
+                    j = column[id(d)]
+                    allowed[k, j] = True
+                    finish[k, j] = view.finish_time(task, d)
+        live = allowed.any(axis=1)  # a task the filter refuses everywhere waits
+        while live.any():
+            keys = np.where(live, self.keys(np.sort(finish, axis=1)), math.inf)
+            k = int(np.argmin(keys))  # first of equals: task order
+            if not live[k]:  # every live key is +inf
+                k = int(np.flatnonzero(live)[0])
+            j = int(np.argmin(finish[k]))  # first of equals: device order
+            view.place(pending[k], devices[j])
+            live[k] = False
+            finish[k] = math.inf
+            # Only device j's queue changed; the inputs of ready tasks are in already.
+            for m in np.flatnonzero(live & allowed[:, j]).tolist():
+                finish[m, j] = view.finish_time(pending[m], devices[j])
 
 
 class MinMin(BatchPolicy):
     name = "minmin"
     description = "batch Min-Min (Blythe et al. 2005): each round, shortest best completion time first"
 
-    def key(self, row: list[float]) -> float:
-        return row[0]
+    def keys(self, ranked: np.ndarray) -> np.ndarray:
+        return ranked[:, 0]
 
 
 class MaxMin(BatchPolicy):
     name = "maxmin"
     description = "batch Max-Min (Blythe et al. 2005): each round, longest best completion time first"
 
-    def key(self, row: list[float]) -> float:
-        return -row[0]
+    def keys(self, ranked: np.ndarray) -> np.ndarray:
+        return -ranked[:, 0]
 
 
 class Sufferage(BatchPolicy):
@@ -97,6 +93,8 @@ class Sufferage(BatchPolicy):
     description = ("batch Sufferage (Casanova et al. 2000): each round, the task that loses most "
                    "without its best device first")
 
-    def key(self, row: list[float]) -> float:
-        second = row[1] if len(row) > 1 else math.inf
-        return -(second - row[0]) if second != math.inf else -math.inf
+    def keys(self, ranked: np.ndarray) -> np.ndarray:
+        if ranked.shape[1] < 2:
+            return np.full(len(ranked), -math.inf)
+        with np.errstate(invalid="ignore"):  # inf - inf on rows of refused tasks, masked by the caller
+            return -(ranked[:, 1] - ranked[:, 0])  # -inf with a single device: it suffers most
