@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from dataclasses import dataclass
@@ -97,11 +98,17 @@ def simulate(workflow: Workflow, platform: Platform, policy: str | Policy = "hef
     """
     from scheduler.policies import make_policy
 
+    if not workflow.tasks:
+        raise InputError("the workflow has no tasks: nothing to simulate", source=workflow.source)
     if isinstance(policy, str):
         policy = make_policy(policy, seed=seed, **options)
     engine = Engine(workflow, platform, policy, seed=seed, decision_timeout=decision_timeout)
     trace = engine.run()
     metrics = compute(trace, platform, engine.problem)
+    for name in ("makespan", "energy_j", "cost_usd", "carbon_g"):
+        if not math.isfinite(getattr(metrics, name)):  # never report inf or NaN as a result
+            raise InputError(f"the run's {name} overflows a float: some times, powers or prices are too large "
+                             f"(near 1e308)", source=workflow.source)
     return Result(workflow, platform, policy.name, seed, trace, metrics, engine.plan)
 
 

@@ -207,4 +207,7 @@ def check_schema(data: Any, schema_path: Path, *, source: str | None = None) -> 
         return
     err = jsonschema.exceptions.best_match(errors)
     where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err.absolute_path).lstrip(".")
-    raise InputError(err.message, source=source, item=where or "top level")
+    message = " ".join(err.message.split())
+    if len(message) > 240:  # the message quotes the bad value, which may be huge
+        message = f"{message[:120]} ... {message[-100:]}"
+    raise InputError(message, source=source, item=where or "top level")
