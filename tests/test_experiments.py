@@ -250,3 +250,20 @@ def test_heft_paper_suite_has_heft_at_or_below_cpop_at_every_ccr(tmp_path):
     table = pd.read_csv(out / "plots" / "slr-vs-ccr.csv", index_col=0)
     assert list(table.index) == [0.1, 0.5, 1.0, 5.0, 10.0]
     assert (table["heft"] <= table["cpop"]).all(), table
+
+
+def test_a_failing_combination_is_recorded_and_the_sweep_goes_on(tmp_path, capsys):
+    text = SMALL.replace("platforms: [own]", "platforms: [own, edge-box]").replace("repeats: 2", "repeats: 1")
+    out = tmp_path / "out"
+    assert main(["run", str(write_suite(tmp_path, text)), "--out", str(out), "--no-plots", "--workers", "1"]) == 1
+    df = pd.read_csv(out / "results.csv")
+    failed = df[df["status"] == "error"]
+    # Random DAGs and the cost-matrix case have times for their own processors only.
+    assert set(failed["platform"]) == {"edge-box"} and len(failed) == 6
+    assert failed["error"].str.contains("no device can run").all()
+    assert (df[df["platform"] == "own"]["status"] == "ok").all()
+    assert not json.loads((out / "manifest.json").read_text())["complete"]
+    assert "6 of 12 runs failed" in capsys.readouterr().out
+    # Failed runs are tried again on the next run; finished ones are kept.
+    again = run_suite(load_suite(write_suite(tmp_path, text)), out, workers=1)
+    assert again.resumed == 6 and again.executed == 6

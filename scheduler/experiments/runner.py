@@ -67,6 +67,8 @@ def run_suite(suite: Suite, out: str | Path, *, workers: int | None = None, exec
     if workers < 1:
         raise InputError(f"expected at least 1 worker, got {workers}", item="--workers")
     out.mkdir(parents=True, exist_ok=True)
+    for stale in out.glob("runs/*/.*.tmp"):  # half-written files of a killed earlier attempt
+        stale.unlink(missing_ok=True)
     results.copy_suite(out, suite)
 
     records: dict[str, dict] = {}
