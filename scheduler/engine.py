@@ -91,7 +91,7 @@ class Engine:
 
     def run(self) -> Trace:
         """Execute the workflow to the end and return its trace."""
-        self.plan = self._call(lambda: self.policy.plan(self.problem), "planning")
+        self.plan = self._plan(self.problem, "planning")
         if self.plan is not None:
             self._bind_plan(self.plan)
         else:
@@ -102,6 +102,14 @@ class Engine:
         self.trace.tasks.sort(key=lambda r: (r.start, self.workflow.index[r.task]))
         self.trace.transfers.sort(key=lambda t: t.start)
         return self.trace
+
+    def _plan(self, problem: Problem, doing: str) -> Plan | None:
+        """Ask the policy for a static plan of ``problem``: a Plan, or None to decide dynamically."""
+        plan = self._call(lambda: self.policy.plan(problem), doing)
+        if plan is not None and not isinstance(plan, Plan):
+            raise PolicyError(f"plan() returned {type(plan).__name__}, expected a Plan or None",
+                              item=f"policy {self.policy.name!r}")
+        return plan
 
     def bind(self, i: int, p: int) -> None:
         """Queue task ``i`` on device ``p``; start the transfers it can."""

@@ -321,7 +321,7 @@ class FaultEngine(Engine):
                  for u, v, a in graph.subgraph(ids).edges(data=True)]
         edges.sort(key=lambda e: (self.workflow.index[e[0]], self.workflow.index[e[1]]))
         rest = Workflow.build(self.workflow.name, tasks, edges, source=self.workflow.source)
-        plan = self._call(lambda: self.policy.plan(Problem(rest, platform)), "re-planning after a fault")
+        plan = self._plan(Problem(rest, platform), "re-planning after a fault")
         if plan is None:
             raise PolicyError("returned no plan when asked to re-plan after a fault",
                               item=f"policy {self.policy.name!r}")

@@ -70,3 +70,17 @@ def test_out_writes_trace_and_summary(topcuoglu_path, tmp_path):
     lines = (out / "trace.csv").read_text().splitlines()
     assert lines[0].startswith("type,task,device,start,finish")
     assert sum(1 for line in lines if line.startswith("task,")) == 10
+
+
+def test_a_plan_that_is_not_a_plan_is_a_policy_error(topcuoglu_path):
+    from scheduler.policy import Policy, PolicyError
+
+    class Sloppy(Policy):
+        name = "sloppy"
+
+        def plan(self, problem):
+            return {"n1": "P1"}
+
+    workflow, platform = load(topcuoglu_path)
+    with pytest.raises(PolicyError, match="plan\\(\\) returned dict, expected a Plan or None"):
+        simulate(workflow, platform, Sloppy())
