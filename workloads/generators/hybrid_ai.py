@@ -8,9 +8,9 @@ variational quantum circuit (here ``quantum_circuits`` jobs of a
 and the classical head is fine-tuned on the circuits' outputs.
 
 Shape: ``ingest`` (CPU) -> ``preprocess_s`` for ``shards`` shards (CPU,
-memory bound) -> ``train_0 .. train_{epochs-1}`` (each epoch ``train_flops``;
+8 cores each, memory bound) -> ``train_0 .. train_{epochs-1}`` (each epoch ``train_flops``;
 a GPU runs it fastest) -> ``quantum_q`` circuits -> ``finetune`` (GPU-sized)
--> ``evaluate`` (CPU).
+-> ``evaluate`` (CPU, 16 cores).
 """
 
 from __future__ import annotations
@@ -41,13 +41,14 @@ def hybrid_ai(shards: int = 4, epochs: int = 3, qubits: int = 8, quantum_circuit
     model_bytes = 4e8
     tasks = [classical("ingest", dataset_bytes / 10, dataset_bytes, "ingest", accelerator="cpu"),
              classical("finetune", train_flops / 10, model_bytes * 10, "finetune", memory_bytes=4 * model_bytes),
-             classical("evaluate", train_flops / 100, dataset_bytes / 10, "evaluate", accelerator="cpu")]
+             # Inference over a held-out tenth of the data, on 16 cores (assumption).
+             classical("evaluate", train_flops / 100, dataset_bytes / 10, "evaluate", accelerator="cpu", cores=16)]
     edges = []
     for s in range(shards):
         pid = f"preprocess_{s}"
         # Decoding and augmenting: ~50 flops per byte, memory bound on a CPU.
         tasks.append(classical(pid, 50 * shard_bytes, 4 * shard_bytes, "preprocess", accelerator="cpu",
-                               memory_bytes=2 * shard_bytes))
+                               memory_bytes=2 * shard_bytes, cores=8))
         edges += [("ingest", pid, {"data_bytes": shard_bytes}), (pid, "train_0", {"data_bytes": shard_bytes})]
     for e in range(epochs):
         tasks.append(classical(f"train_{e}", train_flops, model_bytes * 100, "train", memory_bytes=4 * model_bytes))

@@ -37,9 +37,9 @@ def positive(value: Any, name: str, generator: str, *, minimum: int = 1) -> int:
 
 
 def classical(task_id: str, flops: float, mem_bytes: float, stage: str, *,
-              memory_bytes: float = 0.0, accelerator: str | None = None) -> Task:
-    """A classical task with roofline work."""
-    return Task(task_id, kind=CLASSICAL, flops=float(flops), mem_bytes=float(mem_bytes),
+              memory_bytes: float = 0.0, accelerator: str | None = None, cores: int = 1) -> Task:
+    """A classical task with roofline work on ``cores`` cores (when on a CPU)."""
+    return Task(task_id, kind=CLASSICAL, flops=float(flops), mem_bytes=float(mem_bytes), cores=cores,
                 memory_bytes=float(memory_bytes), accelerator=accelerator, meta={"stage": stage})
 
 
