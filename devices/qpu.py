@@ -290,8 +290,10 @@ def load_backend(key: str) -> Any:
             backend = GenericBackendV2(int(name), seed=TRANSPILE_SEED)
         else:
             module = importlib.import_module(f"qiskit_ibm_runtime.fake_provider.backends.{name}")
-            cls = next(obj for attr, obj in sorted(vars(module).items())
-                       if attr.startswith("Fake") and getattr(obj, "backend_name", None) == f"fake_{name}")
+            cls = next((obj for attr, obj in sorted(vars(module).items())
+                        if attr.startswith("Fake") and getattr(obj, "backend_name", None) == f"fake_{name}"), None)
+            if cls is None:
+                raise InputError(f"qiskit-ibm-runtime has no fake backend class for {name!r}")
             backend = cls()
         _BACKENDS[key] = backend
     return backend

@@ -94,6 +94,16 @@ def test_qasm_files_load_as_one_task_workflows(tmp_path):
     assert bell.circuit.num_qubits == 2 and bell.circuit.count_ops()["cx"] == 1
 
 
+def test_a_qasm_file_simulates_on_a_qpu_platform(tmp_path, capsys):
+    (tmp_path / "ghz3.qasm").write_text(QASM2)
+    (tmp_path / "qpu.yaml").write_text("devices:\n  - {name: heron, kind: qpu, backend: FakeTorino}\n")
+    assert main(["simulate", str(tmp_path / "ghz3.qasm"), "--platform", str(tmp_path / "qpu.yaml"), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    (run,) = summary["schedule"]
+    assert run["device"] == "heron" and 0 < run["fidelity"] < 1
+    assert run["finish"] - run["start"] == pytest.approx(2.0 + 500 * 254e-6, rel=0.01)  # 500 shots, IBM model
+
+
 def test_bad_qasm_is_an_input_error_naming_the_file(tmp_path):
     bad = tmp_path / "bad.qasm"
     bad.write_text("OPENQASM 2.0;\nqreg q[2];\nfoo q[0];\n")
