@@ -46,7 +46,7 @@ import io
 import math
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Mapping
 
 from devices.device import PER_USE, RESERVED, Device
 from workloads.errors import InputError
@@ -126,7 +126,7 @@ class QPU(Device):
         self._compiled: dict[int, tuple[Any, Compiled | str]] = {}
 
     @classmethod
-    def from_spec(cls, spec, *, source=None):
+    def from_spec(cls, spec: Mapping[str, Any], *, source: str | None = None) -> "QPU":
         if "power_w" in spec and ("idle_w" in spec or "busy_w" in spec):
             raise InputError("give power_w, or idle_w and busy_w, not both",
                              source=source, item=f"device {spec.get('name')!r}")
@@ -155,9 +155,17 @@ class QPU(Device):
         for key in ("job_overhead_s", "power_w", "usd_per_second", "queue_median_s", "queue_sigma"):
             if getattr(self, key) < 0:
                 raise InputError(f"{key} must be >= 0, got {getattr(self, key)}", source=source, item=item)
-        self.backend_key = backend_key(self.backend, self.qubits, source=source, item=item)
+        self._backend_key = backend_key(self.backend, self.qubits, source=source, item=item)
 
     # -- the backend -------------------------------------------------------------
+
+    @property
+    def backend_key(self) -> str:
+        """The canonical backend name (``fake:torino``, ``generic:20``); checked on first use."""
+        key = self.__dict__.get("_backend_key")
+        if key is None:
+            key = self._backend_key = backend_key(self.backend, self.qubits, item=f"device {self.name!r}")
+        return key
 
     @property
     def qiskit_backend(self) -> Any:
