@@ -150,6 +150,7 @@ def test_vqe_has_one_circuit_per_pauli_group_per_iteration():
     wf = generate("vqe", iterations=3)
     circuits = [t for t in wf.tasks if t.kind == "quantum"]
     assert len(circuits) == 3 * 2  # H2 (parity, 2 qubits): the Z group and the XX group
+    assert [t.meta["observables"] for t in circuits[:2]] == [["XX"], ["IZ", "ZI", "ZZ"]]
     wf = generate("vqe", molecule="synthetic", qubits=5, terms=12, iterations=2, seed=1)
     assert {t.circuit.num_qubits for t in wf.tasks if t.kind == "quantum"} == {5}
 

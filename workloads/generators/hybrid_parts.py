@@ -43,10 +43,13 @@ def classical(task_id: str, flops: float, mem_bytes: float, stage: str, *,
                 memory_bytes=float(memory_bytes), accelerator=accelerator, meta={"stage": stage})
 
 
-def circuit_task(task_id: str, circuit: Any, shots: int, stage: str, accelerator: str | None) -> Task:
-    """A quantum task: a bound circuit and its shots."""
-    return Task(task_id, kind=QUANTUM, circuit=circuit, shots=shots, accelerator=accelerator,
-                meta={"stage": stage})
+def circuit_task(task_id: str, circuit: Any, shots: int, stage: str, accelerator: str | None,
+                 observables: list[str] | None = None) -> Task:
+    """A quantum task: a bound circuit, its shots, and the Pauli observables it estimates, if any."""
+    meta: dict[str, Any] = {"stage": stage}
+    if observables:
+        meta["observables"] = observables
+    return Task(task_id, kind=QUANTUM, circuit=circuit, shots=shots, accelerator=accelerator, meta=meta)
 
 
 def counts_bytes(shots: int, num_clbits: int) -> float:

@@ -66,8 +66,11 @@ def vqe(molecule: str = "h2", qubits: int = 6, terms: int = 40, iterations: int 
     n = len(paulis[0][0])
     measured = [(p, c) for p, c in paulis if set(p) != {"I"}]
     groups = SparsePauliOp.from_list(measured).group_commuting(qubit_wise=True)
-    bases = [_basis(group.paulis.to_labels()) for group in groups]
-    bases.sort()  # deterministic order of groups, whatever the grouping heuristic returns
+    # Each group: its measurement basis and the Pauli terms it estimates (sorted: a
+    # deterministic order whatever the grouping heuristic returns).
+    measured_groups = sorted((_basis(group.paulis.to_labels()), sorted(group.paulis.to_labels()))
+                             for group in groups)
+    bases = [basis for basis, _ in measured_groups]
     ansatz = efficient_su2(n, reps=reps)
     n_params = ansatz.num_parameters
     theta = rng.uniform(-np.pi, np.pi, n_params)
@@ -93,7 +96,8 @@ def vqe(molecule: str = "h2", qubits: int = 6, terms: int = 40, iterations: int 
             circuit = measure_in_basis(bound, basis)
             circuit.name = f"vqe_{tag}_{k}_{g}"
             cid = f"circuit_{k}_{g}"
-            tasks.append(circuit_task(cid, circuit, shots, "estimator", accelerator))
+            tasks.append(circuit_task(cid, circuit, shots, "estimator", accelerator,
+                                      observables=measured_groups[g][1]))
             edges.append((step, cid, {"data_bytes": float(param_bytes)}))
             edges.append((cid, energy, {"data_bytes": shots_bytes}))
         edges.append((step, energy, {"data_bytes": float(param_bytes)}))
