@@ -162,6 +162,16 @@ def test_generator_parameters_are_checked():
         generate("qaoa-maxcut", colour="blue")
     with pytest.raises(InputError, match="regular graph"):
         generate("qaoa-maxcut", nodes=5, degree=3)
+    with pytest.raises(InputError, match="dataset_bytes must be a positive number"):
+        generate("hybrid-ai", dataset_bytes="lots")
+    with pytest.raises(InputError, match="seed"):
+        generate("quantum-kernel", seed=-1)
+
+
+def test_generate_reads_yaml_12_numbers_in_params():
+    from scheduler.commands.generate import parse_params
+
+    assert parse_params(["a=4e10", "b=3", "c=qpu", "d=0.5"]) == {"a": 4e10, "b": 3, "c": "qpu", "d": 0.5}
 
 
 @pytest.fixture(scope="module")

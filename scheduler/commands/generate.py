@@ -53,10 +53,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def parse_params(pairs: list[str]) -> dict[str, Any]:
-    """``["k=v", ...]`` to a dict, values read as YAML scalars; InputError on a bad pair."""
-    import yaml
-
+    """``["k=v", ...]`` to a dict, values read as YAML 1.2 scalars (``4e10`` is a
+    number); InputError on a bad pair."""
     from workloads.errors import InputError
+    from workloads.schema import parse_yaml
 
     params: dict[str, Any] = {}
     for pair in pairs:
@@ -64,8 +64,10 @@ def parse_params(pairs: list[str]) -> dict[str, Any]:
         if not sep or not key.strip():
             raise InputError(f"expected K=V, got {pair!r}", item="--param")
         try:
-            params[key.strip()] = yaml.safe_load(value) if value.strip() else ""
-        except yaml.YAMLError:
+            params[key.strip()] = parse_yaml(value, "--param") if value.strip() else ""
+        except InputError:
+            params[key.strip()] = value
+        if isinstance(params[key.strip()], (dict, list)):
             params[key.strip()] = value
     return params
 

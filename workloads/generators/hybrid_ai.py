@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from workloads.generators.hybrid_parts import (FLOAT_BYTES, check_placement, circuit_task, classical,
+from workloads.generators.hybrid_parts import (FLOAT_BYTES, amount, check_placement, circuit_task, classical,
                                                counts_bytes, positive)
 from workloads.workflow import Workflow
 
@@ -35,6 +35,9 @@ def hybrid_ai(shards: int = 4, epochs: int = 3, qubits: int = 8, quantum_circuit
     qubits = positive(qubits, "qubits", name)
     quantum_circuits = positive(quantum_circuits, "quantum_circuits", name)
     shots = positive(shots, "shots", name)
+    seed = positive(seed, "seed", name, minimum=0)
+    dataset_bytes = amount(dataset_bytes, "dataset_bytes", name)
+    train_flops = amount(train_flops, "train_flops", name)
     rng = np.random.default_rng(seed)
     shard_bytes = dataset_bytes / shards
     # Model of ~1e8 float32 parameters (assumption: a ResNet-50-sized network, 25.6 M params x 4).

@@ -36,6 +36,13 @@ def positive(value: Any, name: str, generator: str, *, minimum: int = 1) -> int:
     return value
 
 
+def amount(value: Any, name: str, generator: str) -> float:
+    """A positive number parameter; InputError otherwise."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0 or value == float("inf"):
+        raise InputError(f"{name} must be a positive number, got {value!r}", item=f"generator {generator!r}")
+    return float(value)
+
+
 def classical(task_id: str, flops: float, mem_bytes: float, stage: str, *,
               memory_bytes: float = 0.0, accelerator: str | None = None, cores: int = 1) -> Task:
     """A classical task with roofline work on ``cores`` cores (when on a CPU)."""

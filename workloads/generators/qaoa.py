@@ -35,6 +35,8 @@ def qaoa_maxcut(nodes: int = 10, degree: int = 3, layers: int = 1, grid: int = 4
     layers = positive(layers, "layers", name)
     grid = positive(grid, "grid", name)
     shots = positive(shots, "shots", name)
+    degree = positive(degree, "degree", name)
+    seed = positive(seed, "seed", name, minimum=0)
     if degree >= nodes or (nodes * degree) % 2:
         raise InputError(f"no {degree}-regular graph on {nodes} nodes (need degree < nodes and an even "
                          f"nodes * degree)", item=f"generator {name!r}")

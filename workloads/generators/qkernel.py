@@ -33,6 +33,7 @@ def quantum_kernel(samples: int = 8, test_samples: int = 4, features: int = 4, r
     features = positive(features, "features", name, minimum=2)
     reps = positive(reps, "reps", name)
     shots = positive(shots, "shots", name)
+    seed = positive(seed, "seed", name, minimum=0)
     rng = np.random.default_rng(seed)
     points = rng.uniform(0, 2 * np.pi, (samples + test_samples, features))
     feature_map = zz_feature_map(features, reps=reps)

@@ -51,6 +51,7 @@ def vqe(molecule: str = "h2", qubits: int = 6, terms: int = 40, iterations: int 
     iterations = positive(iterations, "iterations", name)
     reps = positive(reps, "reps", name)
     shots = positive(shots, "shots", name)
+    seed = positive(seed, "seed", name, minimum=0)
     rng = np.random.default_rng(seed)
     if molecule == "h2":
         paulis = H2_PAULIS
