@@ -36,6 +36,7 @@ def hybrid_ai(shards: int = 4, epochs: int = 3, qubits: int = 8, quantum_circuit
     quantum_circuits = positive(quantum_circuits, "quantum_circuits", name)
     shots = positive(shots, "shots", name)
     seed = positive(seed, "seed", name, minimum=0)
+    reps = positive(reps, "reps", name)
     dataset_bytes = amount(dataset_bytes, "dataset_bytes", name)
     train_flops = amount(train_flops, "train_flops", name)
     rng = np.random.default_rng(seed)
