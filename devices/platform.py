@@ -192,3 +192,43 @@ def load_platform(name_or_path: str | Path) -> Platform:
             raise InputError(f"no such platform file or preset (presets: {', '.join(presets())})",
                              source=str(name_or_path))
     return platform_from_spec(read_data(path), source=str(path))
+
+
+def platform_to_spec(platform: Platform) -> dict[str, Any]:
+    """The platform-file content that :func:`platform_from_spec` reads back to ``platform``.
+
+    Device fields that keep their defaults are left out; so are fields that
+    are not plain numbers or strings (a QPU's Qiskit target is rebuilt from
+    its backend name).
+    """
+    import dataclasses
+
+    devices = []
+    for device in platform.devices:
+        spec: dict[str, Any] = {"name": device.name, "kind": device.kind}
+        for f in dataclasses.fields(device):
+            value = getattr(device, f.name)
+            if f.name in ("name", "meta") or not isinstance(value, (int, float, str)):
+                continue
+            default = f.default if f.default is not dataclasses.MISSING else None
+            if value != default:
+                spec[f.name] = value
+        devices.append(spec)
+    spec = {"name": platform.name, "devices": devices,
+            "site": {"pue": platform.pue, "carbon_g_per_kwh": platform.carbon_g_per_kwh}}
+    links: dict[str, Any] = {}
+    if platform.default_link != INSTANT:
+        links["default"] = _link_spec(platform.default_link)
+    between = [dict(devices=[a, b], **_link_spec(link)) for (a, b), link in platform.links.items() if a < b]
+    if between:
+        links["between"] = between
+    if links:
+        spec["links"] = links
+    return spec
+
+
+def _link_spec(link: Link) -> dict[str, float]:
+    spec = {"latency": link.latency}
+    if link.bandwidth != INSTANT.bandwidth:
+        spec["bandwidth"] = link.bandwidth
+    return spec
