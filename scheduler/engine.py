@@ -17,6 +17,10 @@ Few concepts, each exact:
 Everything is event-driven: one timeout per task and one per transfer
 between devices, no polling. Ties follow SimPy's event order, which follows
 workflow and platform order, so equal inputs give equal traces.
+
+Devices that fail or have downtime windows need more rules (aborts, retries,
+re-planning): ``Engine(...)`` then returns a
+:class:`~scheduler.fault_engine.FaultEngine`, and this engine stays as lean.
 """
 
 from __future__ import annotations
