@@ -65,7 +65,7 @@ def cases(quick: bool, areas: tuple[str, ...] = AREAS) -> list[Case]:
         for n, p in grid:
             out.append(Case("engine", "engine:run_case", {"tasks": n, "devices": p, "repeat": 3}))
     if "scale" in areas and not quick:
-        out.append(Case("scale", "engine:scale_case", {"tasks": 1_000_000, "devices": 1_000}, timeout=1800))
+        out.append(Case("scale", "engine:scale_case", {"tasks": 1_000_000, "devices": 256}, timeout=1800))
     if "planners" in areas:
         for row in planners.plan_grid(quick):
             out.append(Case("planners", "planners:plan_case", row, timeout=600, group=row["policy"],

@@ -49,7 +49,8 @@ def saga_grid(quick: bool) -> list[dict[str, Any]]:
     if quick:
         return [{"tasks": 100, "devices": 4, "with_data": False}, {"tasks": 200, "devices": 8}]
     return [{"tasks": 500, "devices": 16, "with_data": False}, {"tasks": 1_000, "devices": 16},
-            {"tasks": 2_000, "devices": 64}, {"tasks": 5_000, "devices": 4}]
+            {"tasks": 2_000, "devices": 64, "with_data": False}, {"tasks": 2_000, "devices": 64},
+            {"tasks": 5_000, "devices": 4}]
 
 
 def plan_case(policy: str, tasks: int, devices: int, repeat: int, seed: int = 0) -> dict[str, Any]:

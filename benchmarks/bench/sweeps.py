@@ -22,7 +22,7 @@ seed: 7
 repeats: {repeats}
 workflows:
   - generator: random-dag
-    params: {{v: {tasks}, q: 8, ccr: 1.0}}
+    params: {{v: {tasks}, q: 16, ccr: 1.0}}
 policies: [heft, peft]
 """
 
@@ -32,7 +32,7 @@ def run_case(runs: int = 24, quick: bool = False) -> dict[str, Any]:
         from scheduler.experiments import load_suite, run_suite
     except ImportError as err:
         return {"available": False, "reason": f"scheduler.experiments: {err}"}
-    tasks = 1000 if quick else 2000
+    tasks = 1000 if quick else 5000
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "sweep.yaml"
         path.write_text(SUITE.format(repeats=max(1, runs // 2), tasks=tasks))
