@@ -13,13 +13,15 @@ are checked equal.
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import simpy
 
 from benchmarks.bench import instances
 from benchmarks.bench.timing import median, timed
-from scheduler.api import simulate
+from scheduler.api import load, simulate
 from scheduler.engine import Engine
 from scheduler.problem import Problem
 
@@ -88,14 +90,20 @@ def run_case(tasks: int, devices: int, repeat: int, seed: int = 0) -> dict[str, 
             cpu[name].append(c)
             wall[name].append(w)
     bare_s, engine_s, full_s = (median(cpu[k]) for k in ("bare", "engine", "simulate"))
+    with tempfile.TemporaryDirectory() as tmp:  # loading a file: once (100k tasks take seconds)
+        paths = instances.write_files(workflow, platform, Path(tmp))
+        (loaded, _), load_s, load_wall = timed(lambda: load(*paths))
+    if len(loaded.tasks) != tasks:
+        raise AssertionError("the loaded workflow differs")
     equal = _close(makespans["bare"], makespans["engine"]) and makespans["engine"] == makespans["simulate"]
     return {
         "tasks": tasks, "devices": devices, "edges": workflow.graph.number_of_edges(),
         "build_wall_s": build_s, "bare_simpy_s": bare_s, "engine_s": engine_s, "simulate_s": full_s,
         "engine_ratio": engine_s / bare_s, "simulate_ratio": full_s / bare_s,
         "simulate_tasks_per_s": tasks / full_s, "makespan": makespans["engine"],
+        "load_s": load_s, "load_simulate_ratio": (load_s + full_s) / bare_s,
         "makespans_equal": equal, "repeat": repeat,
-        "wall": {k: median(v) for k, v in wall.items()},
+        "wall": {**{k: median(v) for k, v in wall.items()}, "load": load_wall},
     }
 
 

@@ -12,6 +12,9 @@ for benchmarking; none describes real hardware.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 
 from devices.device import GPU
@@ -86,3 +89,17 @@ class FixedPlacement(Policy):
             plan.device[tid] = names[device[i]]
             plan.start[tid] = float(position)
         return plan
+
+
+def write_files(workflow: Workflow, platform: Platform, folder: Path) -> tuple[Path, Path]:
+    """The instance as hybridsched's own workflow JSON and a platform JSON file (devices in order)."""
+    tasks = [{"id": t.id, "flops": t.flops} for t in workflow.tasks]
+    edges = [{"from": u, "to": v, "data_bytes": d["data_bytes"]} for u, v, d in workflow.graph.edges(data=True)]
+    link = platform.default_link
+    devices = [{"name": d.name, "kind": "gpu", "peak_flops": d.peak_flops, "mem_bandwidth": d.mem_bandwidth}
+               for d in platform.devices]
+    workflow_path, platform_path = folder / f"{workflow.name}.json", folder / f"{platform.name}.json"
+    workflow_path.write_text(json.dumps({"name": workflow.name, "tasks": tasks, "edges": edges}))
+    platform_path.write_text(json.dumps({"name": platform.name, "devices": devices, "links": {
+        "default": {"latency": link.latency, "bandwidth": link.bandwidth}}}))
+    return workflow_path, platform_path

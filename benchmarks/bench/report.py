@@ -38,13 +38,14 @@ def _startup(rows):
 
 def _engine(rows):
     out = [f"  {'tasks':>9} {'devices':>7} {'bare SimPy':>10} {'engine':>8} {'simulate':>9} "
-           f"{'engine/bare':>11} {'simulate/bare':>13} {'tasks/s':>9} {'equal':>5} {'mem MB':>7}"]
+           f"{'engine/bare':>11} {'simulate/bare':>13} {'tasks/s':>9} {'equal':>5} {'load file':>9} "
+           f"{'(load+sim)/bare':>15} {'mem MB':>7}"]
     for r in _ok(rows):
         if "bare_simpy_s" in r:
             out.append(f"  {r['tasks']:>9,} {r['devices']:>7,} {r['bare_simpy_s']:>10.3f} {r['engine_s']:>8.3f} "
                        f"{r['simulate_s']:>9.3f} {r['engine_ratio']:>11.2f} {r['simulate_ratio']:>13.2f} "
                        f"{r['simulate_tasks_per_s']:>9,.0f} {'yes' if r['makespans_equal'] else 'NO':>5} "
-                       f"{r['peak_rss_mb']:>7,.0f}")
+                       f"{r['load_s']:>9.3f} {r['load_simulate_ratio']:>15.2f} {r['peak_rss_mb']:>7,.0f}")
     return out + _errors(rows)
 
 
