@@ -23,7 +23,8 @@ class InputError(Exception):
 
     def _render(self) -> str:
         parts = [p for p in (self.source, self.item) if p]
-        return ": ".join(parts + [self.message])
+        # One line, always: a key or value quoted from the input may hold line breaks.
+        return ": ".join(parts + [self.message]).replace("\r", "\\r").replace("\n", "\\n")
 
     def located(self, source: str) -> "InputError":
         """Return this error with ``source`` filled in when it was unknown."""

@@ -198,6 +198,11 @@ def _validator(schema_path: Path):
     return jsonschema.Draft202012Validator(schema)
 
 
+def _plain(key: Any) -> bool:
+    # A key shown as is in an error's item; others (empty, spaces, newlines) are quoted.
+    return isinstance(key, str) and key.isprintable() and bool(key) and not any(c.isspace() for c in key)
+
+
 def check_schema(data: Any, schema_path: Path, *, source: str | None = None) -> None:
     """Validate ``data`` against a JSON Schema file; raise the most relevant error."""
     import jsonschema
@@ -206,7 +211,8 @@ def check_schema(data: Any, schema_path: Path, *, source: str | None = None) -> 
     if not errors:
         return
     err = jsonschema.exceptions.best_match(errors)
-    where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err.absolute_path).lstrip(".")
+    where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" if _plain(p) else f"[{p!r}]"
+                    for p in err.absolute_path).lstrip(".")
     message = " ".join(err.message.split())
     if len(message) > 240:  # the message quotes the bad value, which may be huge
         message = f"{message[:120]} ... {message[-100:]}"
