@@ -1,20 +1,32 @@
-"""Smoke test of the benchmark harness: tiny cases run and check themselves.
-
-No timing assertions: figures come from ``hybridsched bench`` (benchmarks/README.md).
+"""Smoke test of the benchmark harness (tiny cases run and check themselves), and checks that
+the fast paths it measures (timeline search, HEFT, grouped execution times) give the plain
+algorithms' results. No timing assertions: figures come from ``hybridsched bench``
+(benchmarks/README.md).
 """
 
 from __future__ import annotations
 
+import bisect
 import importlib.util
 import json
+import math
+import random
 
+import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from benchmarks.bench import Case, cases, engine, instances, planners, render, run_case
+from devices.link import Link
+from devices.platform import Platform
 from scheduler.api import simulate
 from scheduler.cli import main
 from scheduler.policies.heft import heft
+from scheduler.policy import Plan
 from scheduler.problem import Problem
+from scheduler.timeline import Timeline
+from tests.strategies import platforms, workflows
 
 
 def test_benchmark_dag_has_one_source_one_sink_and_about_three_edges_per_task():
@@ -96,3 +108,98 @@ def test_bench_command_writes_json(tmp_path, capsys):
     assert data["meta"]["quick"] is True
     assert data["areas"]["startup"][0]["qiskit_imported"] is False
     assert "hybridsched --help" in capsys.readouterr().out
+
+
+# -- the fast paths the benchmarks measure give the plain algorithms' results ------------------
+
+def _plain_gap_search(timeline: Timeline, ready: float, duration: float) -> float:
+    """Topcuoglu et al.'s insertion rule, scanning every gap after ``ready``."""
+    starts, finishes = timeline.starts, timeline.finishes
+    k = bisect.bisect_right(finishes, ready)
+    prev_end = finishes[k - 1] if k else 0.0
+    for j in range(k, len(starts)):
+        begin = max(ready, prev_end)
+        if begin + duration <= starts[j]:
+            return begin
+        prev_end = finishes[j]
+    return max(ready, prev_end)
+
+
+def test_timeline_search_equals_the_plain_scan_including_long_tails_and_zero_lengths():
+    rng = random.Random(5)
+    for _ in range(400):
+        timeline = Timeline(1)
+        for _ in range(rng.randint(1, 80)):
+            ready = rng.choice([0.0, 0.1, 1 / 3, 0.7, 1e-7]) * rng.randint(0, 30)
+            duration = rng.choice([0.0, 0.1, 1 / 3, 1.0, 2.5, 1e-12, 2 ** -20, 0.01, 1e7])
+            start = timeline.earliest_start(ready, duration)
+            assert start == _plain_gap_search(timeline, ready, duration)
+            timeline.add(start, start + duration)
+
+
+def _plain_list_schedule(problem: Problem, order: list[int], insertion: bool) -> Plan:
+    """Every task tried on every device, scalar code."""
+    timelines = [Timeline(d.slots) for d in problem.devices]
+    placed_on, finish = [-1] * len(problem.tasks), [0.0] * len(problem.tasks)
+    plan = Plan(device={})
+    for i in order:
+        task = problem.tasks[i]
+        best = (math.inf, math.inf, -1)
+        for p, device in enumerate(problem.devices):
+            w = problem.exec_times[i, p]
+            if w == math.inf:
+                continue
+            ready = max([finish[u] + problem.comm_time(u, i, placed_on[u], p) for u in problem.preds[i]],
+                        default=0.0)
+            start = timelines[p].earliest_start(ready, w, device.slots_needed(task), insertion)
+            if start + w < best[0]:
+                best = (start + w, start, p)
+        eft, est, p = best
+        timelines[p].add(est, eft, problem.devices[p].slots_needed(task))
+        placed_on[i], finish[i] = p, eft
+        plan.device[task.id], plan.start[task.id], plan.finish[task.id] = problem.devices[p].name, est, eft
+    return plan
+
+
+@st.composite
+def _instances(draw):
+    platform = draw(platforms(max_devices=6))
+    if draw(st.booleans()) and len(platform.devices) > 1:  # a named link beside the default one
+        a, b = platform.devices[0].name, platform.devices[1].name
+        platform = Platform("linked", platform.devices, links={(a, b): Link(0.25, 3e9)},
+                            default_link=platform.default_link)
+    return draw(workflows(platform, max_tasks=20)), platform, draw(st.booleans())
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(_instances())
+def test_heft_list_schedule_equals_trying_every_device(instance):
+    from scheduler.policies.heft import list_schedule, priority_order, upward_rank
+
+    workflow, platform, insertion = instance
+    problem = Problem(workflow, platform)
+    order = priority_order(problem, upward_rank(problem))
+    fast, plain = list_schedule(problem, order, insertion=insertion), _plain_list_schedule(problem, order, insertion)
+    assert (fast.device, fast.start, fast.finish) == (plain.device, plain.start, plain.finish)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+@given(_instances())
+def test_grouped_exec_times_and_comm_rows_equal_the_scalar_answers(instance):
+    workflow, platform, _ = instance
+    problem = Problem(workflow, platform)
+    for i, task in enumerate(problem.tasks):
+        for p, device in enumerate(problem.devices):
+            expected = device.exec_time(task) if device.check(task) is None else math.inf
+            assert problem.exec_times[i, p] == expected
+        for v in problem.succs[i]:
+            for pu in range(len(problem.devices)):
+                row = problem.comm_times_from(i, v, pu)
+                assert row.tolist() == [problem.comm_time(i, v, pu, q) for q in range(len(problem.devices))]
+
+
+def test_identical_devices_share_one_exec_time_column():
+    problem = Problem(instances.workflow(50, window=10), instances.platform(30))
+    columns, column_of = problem.exec_columns
+    assert columns.shape == (50, 3)  # three device models
+    assert np.array_equal(problem.exec_times, columns[:, column_of])

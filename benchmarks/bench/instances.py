@@ -31,7 +31,8 @@ EDGE_BYTES = 1.0e8
 LINK = Link(latency=1.0e-5, bandwidth=1.25e10)
 
 
-def dag_arrays(n: int, *, degree: int = 3, window: int = 1000, seed: int = 0) -> tuple[np.ndarray, list[tuple[int, int]]]:
+def dag_arrays(n: int, *, degree: int = 3, window: int = 1000,
+               seed: int = 0) -> tuple[np.ndarray, list[tuple[int, int]]]:
     """Work (flops) of each task and the edges ``(u, v)``, ``u < v``, of a random DAG."""
     rng = np.random.default_rng(seed)
     flops = rng.lognormal(np.log(1.0e12), 1.0, n)

@@ -31,7 +31,7 @@ def available() -> str | None:
     return None
 
 
-def circuits(count: int) -> list[Any]:
+def make_circuits(count: int) -> list[Any]:
     """GHZ and QAOA-style circuits of 4 to 18 qubits, measured."""
     from qiskit import QuantumCircuit
     from qiskit.circuit.library import QAOAAnsatz
@@ -65,7 +65,7 @@ def run_case(circuits: int = 4, repeat: int = 200) -> dict[str, Any]:
     qpu, _, _ = timed(lambda: QPU.from_spec({"name": "torino", "backend": BACKEND}))
     _, backend_cpu, backend_wall = timed(lambda: qpu.target)
     rows = []
-    for circuit in _circuits(circuits):
+    for circuit in make_circuits(circuits):
         task = Task(f"t-{circuit.name}", kind="quantum", circuit=circuit, shots=1000)
 
         def score(t=task):
@@ -85,10 +85,6 @@ def run_case(circuits: int = 4, repeat: int = 200) -> dict[str, Any]:
             "warm_median_us": median([r["warm_us"] for r in rows]),
             "warm_fingerprint_median_us": median([r["warm_fingerprint_us"] for r in rows]),
             "warm_max_us": max(r["warm_us"] for r in rows)}
-
-
-def _circuits(count: int) -> list[Any]:
-    return circuits(count)
 
 
 def _per_call(fn, calls: int) -> float:

@@ -85,7 +85,8 @@ def _quantum(rows):
             continue
         out.append(f"  {r['backend']}: backend load {r['backend_load_s']:.2f} s; per circuit: cold "
                    f"{r['cold_median_s'] * 1e3:.1f} ms (transpile), warm {r['warm_median_us']:.0f} us "
-                   f"(max {r['warm_max_us']:.0f}), equal circuit by fingerprint {r['warm_fingerprint_median_us']:.0f} us")
+                   f"(max {r['warm_max_us']:.0f}), equal circuit by fingerprint "
+                   f"{r['warm_fingerprint_median_us']:.0f} us")
         for c in r["circuits"]:
             out.append(f"    {c['circuit']:<8} {c['qubits']:>3} qubits  cold {c['cold_s'] * 1e3:8.1f} ms  "
                        f"warm {c['warm_us']:6.0f} us  time {c['exec_time_s']:.4g} s  ESP {c['esp']:.3f}")
