@@ -32,8 +32,9 @@ class Problem:
         index = workflow.index
         graph = workflow.graph
         #: ``preds[i]`` / ``succs[i]``: neighbour task indices, in workflow order.
-        self.preds: list[list[int]] = [sorted(index[u] for u in graph.pred[t.id]) for t in self.tasks]
-        self.succs: list[list[int]] = [sorted(index[v] for v in graph.succ[t.id]) for t in self.tasks]
+        position = index.__getitem__
+        self.preds: list[list[int]] = [sorted(map(position, graph.pred[t.id])) for t in self.tasks]
+        self.succs: list[list[int]] = [sorted(map(position, graph.succ[t.id])) for t in self.tasks]
         # Edge attributes by (task index, successor id): a list lookup and a dict
         # lookup instead of networkx's edge view on the engine's hot path.
         self._ids = [t.id for t in self.tasks]
