@@ -23,7 +23,8 @@ _CLASS_LIST = GAP_CLASSES.tolist()
 class Timeline:
     """Planned ``(start, finish, slots)`` intervals on a device with ``capacity`` slots."""
 
-    __slots__ = ("capacity", "starts", "finishes", "needs", "end", "gap_ends", "_starts", "_prev_ends")
+    __slots__ = ("capacity", "starts", "finishes", "needs", "end", "gap_ends", "_starts", "_prev_ends",
+                 "_by_finish")
 
     def __init__(self, capacity: int = 1):
         self.capacity = capacity
@@ -41,6 +42,9 @@ class Timeline:
         #: finish (0 for the first), grown by doubling, for long gap searches.
         self._starts = np.empty(16)
         self._prev_ends = np.empty(16)
+        #: Several slots: ``(finish, start, need)`` of every interval, by finish, so that
+        #: a search looks only at the intervals still running after ``ready``.
+        self._by_finish: list[tuple[float, float, int]] = []
 
     def earliest_start(self, ready: float, duration: float, need: int = 1, insertion: bool = True) -> float:
         """Earliest time >= ready at which ``need`` slots stay free for ``duration``."""
@@ -81,16 +85,19 @@ class Timeline:
 
     def _fit_profile(self, ready: float, duration: float, need: int) -> float:
         limit = self.capacity - need
-        candidates = sorted({ready, *(f for f in self.finishes if f > ready)})
+        # Candidates are ready and later finishes; intervals finished by ready overlap none.
+        running = self._by_finish[bisect.bisect_right(self._by_finish, (ready, math.inf, math.inf)):]
+        candidates = sorted({ready, *(f for f, _, _ in running)})
         for t in candidates:
-            if self._peak(t, t + duration) <= limit:
+            if self._peak(running, t, t + duration) <= limit:
                 return t
         return candidates[-1]
 
-    def _peak(self, lo: float, hi: float) -> int:
-        """Most slots in use at any moment of [lo, hi)."""
+    @staticmethod
+    def _peak(intervals: list[tuple[float, float, int]], lo: float, hi: float) -> int:
+        """Most slots ``(finish, start, need)`` intervals use at any moment of [lo, hi)."""
         events = []
-        for s, f, n in zip(self.starts, self.finishes, self.needs):
+        for f, s, n in intervals:
             if s < hi and f > lo and f > s:
                 events.append((max(s, lo), n))
                 events.append((f, -n))
@@ -109,6 +116,8 @@ class Timeline:
         self.end = max(self.end, finish)
         if self.capacity == 1:
             self._update_gaps(k)
+        else:
+            bisect.insort(self._by_finish, (finish, start, need))
 
     def _update_gaps(self, k: int) -> None:
         """Extend ``gap_ends`` with the (at most two) gaps inserting interval ``k``

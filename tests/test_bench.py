@@ -203,3 +203,32 @@ def test_identical_devices_share_one_exec_time_column():
     columns, column_of = problem.exec_columns
     assert columns.shape == (50, 3)  # three device models
     assert np.array_equal(problem.exec_times, columns[:, column_of])
+
+
+def _plain_profile_search(intervals, capacity, ready, duration, need):
+    """The multi-slot rule: the first of ready and later finishes with ``need`` slots free throughout."""
+    def peak(lo, hi):
+        events = sorted([e for s, f, n in intervals if s < hi and f > lo and f > s
+                         for e in ((max(s, lo), n), (f, -n))])
+        used = top = 0
+        for _, delta in events:
+            used += delta
+            top = max(top, used)
+        return top
+    candidates = sorted({ready, *(f for _, f, _ in intervals if f > ready)})
+    return next((t for t in candidates if peak(t, t + duration) <= capacity - need), candidates[-1])
+
+
+def test_multi_slot_timeline_search_equals_the_plain_rule():
+    rng = random.Random(8)
+    for _ in range(300):
+        capacity = rng.randint(2, 6)
+        timeline, intervals = Timeline(capacity), []
+        for _ in range(rng.randint(1, 30)):
+            ready = rng.choice([0.0, 0.1, 1 / 3, 0.7]) * rng.randint(0, 30)
+            duration = rng.choice([0.0, 0.1, 1 / 3, 1.0, 2.5, 5.0])
+            need = rng.randint(1, capacity)
+            start = timeline.earliest_start(ready, duration, need)
+            assert start == _plain_profile_search(intervals, capacity, ready, duration, need)
+            timeline.add(start, start + duration, need)
+            intervals.append((start, start + duration, need))
