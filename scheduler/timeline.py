@@ -88,6 +88,16 @@ class Timeline:
         # Candidates are ready and later finishes; intervals finished by ready overlap none.
         running = self._by_finish[bisect.bisect_right(self._by_finish, (ready, math.inf, math.inf)):]
         candidates = sorted({ready, *(f for f, _, _ in running)})
+        if duration > 0 and len(running) > 8:
+            # The same rule with numpy: a task lasting > 0 cannot start where the
+            # device is already too full, so those candidates are skipped unchecked.
+            finish, start, need = (np.array(column) for column in zip(*running))
+            held = finish > start  # zero-length intervals hold nothing
+            finish, start, need = finish[held], start[held], need[held]
+            for t, used in zip(candidates, _in_use(finish, start, need, candidates)):
+                if used <= limit and _peak_arrays(finish, start, need, t, t + duration) <= limit:
+                    return t
+            return candidates[-1]
         for t in candidates:
             if self._peak(running, t, t + duration) <= limit:
                 return t
@@ -140,3 +150,27 @@ class Timeline:
             # Class membership with a margin far above rounding error.
             fits = GAP_CLASSES <= length + 1e-9 * end
             np.maximum(self.gap_ends, np.where(fits, end, -math.inf), out=self.gap_ends)
+
+
+
+def _in_use(finish: np.ndarray, start: np.ndarray, need: np.ndarray, times: list[float]) -> list[int]:
+    """Slots that intervals (sorted by finish, none of zero length) hold at each time."""
+    order = np.argsort(start, kind="stable")
+    started = np.concatenate(([0], np.cumsum(need[order])))
+    ended = np.concatenate(([0], np.cumsum(need)))
+    at = np.array(times)
+    # started at or before t, minus finished at or before t (which also started before t)
+    return (started[np.searchsorted(start[order], at, side="right")]
+            - ended[np.searchsorted(finish, at, side="right")]).tolist()
+
+
+def _peak_arrays(finish: np.ndarray, start: np.ndarray, need: np.ndarray, lo: float, hi: float) -> int:
+    """:meth:`Timeline._peak` over arrays of intervals of non-zero length."""
+    overlap = (start < hi) & (finish > lo)
+    if not overlap.any():
+        return 0
+    n = need[overlap]
+    times = np.concatenate((np.maximum(start[overlap], lo), finish[overlap]))
+    deltas = np.concatenate((n, -n))
+    order = np.lexsort((deltas, times))  # by time, then ends before starts
+    return max(0, int(np.cumsum(deltas[order]).max()))
