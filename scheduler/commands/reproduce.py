@@ -19,6 +19,8 @@ Exit status: 0 when every metric is the same, 1 when some differ, 2 on bad input
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("dir", help="a results folder written by 'hybridsched run'")
     parser.add_argument("--workers", type=int, metavar="N", help="worker processes (default: all CPUs)")
+    parser.add_argument("--allow-code", action="store_true",
+                        help="let the suite name policies as module:Class or file.py:Class (runs that code)")
     parser.add_argument("--rtol", type=float, default=0.0,
                         help="relative tolerance for numbers (default: 0, exactly equal)")
 
@@ -29,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     from scheduler.experiments.reproduce import reproduce
 
     console = Console()
-    report = reproduce(args.dir, workers=args.workers, rtol=args.rtol)
+    report = reproduce(args.dir, workers=args.workers, rtol=args.rtol, allow_code=args.allow_code)
     for name, (old, new) in report.versions.items():
         console.print(f"note: {name} was {old}, is now {new}", highlight=False)
     for path in report.inputs_changed:

@@ -30,6 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="Dask scheduler address, e.g. tcp://10.0.0.1:8786 (default: start a LocalCluster)")
     parser.add_argument("--no-plots", action="store_true", help="skip the plots")
     parser.add_argument("--check", action="store_true", help="only check the suite and list its runs")
+    parser.add_argument("--allow-code", action="store_true",
+                        help="let the suite name policies as module:Class or file.py:Class (runs that code)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -42,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     console = Console()
     if not console.is_terminal:
         console = Console(width=150)  # a pipe or a log file: do not squeeze the table to 80 columns
-    suite = load_suite(args.suite)
+    suite = load_suite(args.suite, allow_code=args.allow_code)
     if args.scheduler and args.executor != "dask":
         args.executor = "dask"
     if args.check:

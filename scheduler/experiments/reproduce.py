@@ -41,7 +41,7 @@ class Report:
 
 
 def reproduce(out: str | Path, *, workers: int | None = None, rtol: float = 0.0,
-              on_start=None, on_done=None) -> Report:
+              on_start=None, on_done=None, allow_code: bool = False) -> Report:
     """Rerun the suite of results folder ``out`` and report what differs."""
     out = Path(out)
     manifest_path = out / "manifest.json"
@@ -52,7 +52,7 @@ def reproduce(out: str | Path, *, workers: int | None = None, rtol: float = 0.0,
     if not copies:
         raise InputError("the results folder keeps no copy of its suite (suite.yaml)", source=str(out))
     recorded = results.read_table(out)
-    suite = load_suite(copies[0], base_dir=Path(manifest["suite"]["dir"]))
+    suite = load_suite(copies[0], base_dir=Path(manifest["suite"]["dir"]), allow_code=allow_code)
     report = Report(runs=len(suite.runs))
     for path, sha in manifest.get("inputs", {}).items():
         if not Path(path).is_file() or file_sha256(path) != sha:

@@ -110,11 +110,14 @@ def resolve_suite_path(name_or_path: str | Path) -> Path:
     raise InputError(f"no such suite file{hint}", source=str(name_or_path))
 
 
-def load_suite(name_or_path: str | Path, *, base_dir: Path | None = None) -> Suite:
+def load_suite(name_or_path: str | Path, *, base_dir: Path | None = None, allow_code: bool = False) -> Suite:
     """Read, validate and expand a suite; InputError naming the key (and line) of any problem.
 
     ``base_dir`` overrides the folder relative paths are read from (used when
-    reproducing from the copy of a suite kept in a results folder).
+    reproducing from the copy of a suite kept in a results folder). A suite
+    names built-in and installed policies only, unless ``allow_code`` lets it
+    name ``module:Class`` or ``file.py:Class``: a data file runs no code the
+    user did not ask for.
     """
     from workloads.schema import check_schema, read_data
 
@@ -125,7 +128,7 @@ def load_suite(name_or_path: str | Path, *, base_dir: Path | None = None) -> Sui
     lines = _line_index(raw.decode("utf-8", "replace"), path.suffix.lower())
     try:
         check_schema(data, SCHEMA, source=source)
-        return _expand(data, path, base_dir or path.parent, hashlib.sha256(raw).hexdigest())
+        return _expand(data, path, base_dir or path.parent, hashlib.sha256(raw).hexdigest(), allow_code)
     except InputError as err:
         raise _with_line(err, lines, source) from None
 
@@ -133,14 +136,14 @@ def load_suite(name_or_path: str | Path, *, base_dir: Path | None = None) -> Sui
 # -- expansion ------------------------------------------------------------------------
 
 
-def _expand(data: dict, path: Path, base: Path, sha: str) -> Suite:
+def _expand(data: dict, path: Path, base: Path, sha: str, allow_code: bool = False) -> Suite:
     source = str(path)
     seed = int(data.get("seed", 0))
     repeats = int(data.get("repeats", 1))
     inputs: dict[str, str] = {}
     workflows = _workflows(data["workflows"], base, source, inputs)
     platforms = _platforms(data.get("platforms") or [OWN], base, source, inputs)
-    policies = _policies(data["policies"], source)
+    policies = _policies(data["policies"], source, allow_code)
 
     combos: list[tuple[str, str, str]] = []
     if data.get("runs"):
@@ -304,8 +307,8 @@ def _platforms(entries: list, base: Path, source: str, inputs: dict[str, str]) -
     return out
 
 
-def _policies(entries: list, source: str) -> dict[str, dict]:
-    from scheduler.policies import make_policy
+def _policies(entries: list, source: str, allow_code: bool = False) -> dict[str, dict]:
+    from scheduler.policies import BUILTIN, make_policy, plugins
 
     out: dict[str, dict] = {}
     for i, entry in enumerate(entries):
@@ -317,6 +320,9 @@ def _policies(entries: list, source: str) -> dict[str, dict]:
         if label in out:
             raise InputError(f"two policies are both called {label!r}: give one a name",
                              source=source, item=f"{item}.name")
+        if not allow_code and name not in BUILTIN and ":" in name and name not in plugins():
+            raise InputError(f"names code to run ({name}); a suite runs only built-in and installed "
+                             f"policies unless you pass --allow-code", source=source, item=f"{item}.policy")
         options = entry.get("options") or {}
         bad = [k for k in options if not (isinstance(k, str) and k.isidentifier())]
         if bad:
