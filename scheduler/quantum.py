@@ -129,6 +129,18 @@ def task_seed(seed: int, task_id: str) -> int:
     return int.from_bytes(hashlib.sha256(f"{seed}:{task_id}".encode()).digest()[:4], "big")
 
 
+def _read_cached_counts(path: Path) -> dict[str, int] | None:
+    """The counts a cache file holds, or None when it is missing or damaged (then the run is redone
+    and the file rewritten: a cache must never turn into a failure)."""
+    try:
+        counts = json.loads(path.read_text(encoding="utf-8"))["counts"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not isinstance(counts, dict) or not all(isinstance(v, int) and v >= 0 for v in counts.values()):
+        return None
+    return counts
+
+
 def aer_fidelity(task: Any, qpu: Any, *, seed: int = 0, cache: Path | None = None,
                  max_qubits: int = MAX_AER_QUBITS) -> AerFidelity:
     """Measure ``task``'s fidelity on ``qpu`` with a noisy Aer run (cached), or fall back to ESP."""
@@ -152,10 +164,9 @@ def aer_fidelity(task: Any, qpu: Any, *, seed: int = 0, cache: Path | None = Non
                  qiskit.__version__, qiskit_aer.__version__]
     key = hashlib.sha256(json.dumps(key_parts).encode()).hexdigest()
     path = (cache or cache_dir()) / key[:2] / f"{key}.json"
-    cached = path.exists()
-    if cached:
-        counts = json.loads(path.read_text(encoding="utf-8"))["counts"]
-    else:
+    counts = _read_cached_counts(path)
+    cached = counts is not None
+    if not cached:
         result = run_noisy(compiled, qpu, shots, seed)
         if not result.success:
             return AerFidelity(**base, fidelity=compiled.esp, method=ESP,
