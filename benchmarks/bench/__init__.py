@@ -68,7 +68,8 @@ def cases(quick: bool, areas: tuple[str, ...] = AREAS) -> list[Case]:
         out.append(Case("scale", "engine:scale_case", {"tasks": 1_000_000, "devices": 256}, timeout=1800))
     if "planners" in areas:
         for row in planners.plan_grid(quick):
-            out.append(Case("planners", "planners:plan_case", row, timeout=600, group=row["policy"],
+            group = row["policy"] + (f"-cpu{row['cores']}" if row.get("cores") else "")
+            out.append(Case("planners", "planners:plan_case", row, timeout=600, group=group,
                             size=(row["tasks"], row["devices"]), budget=planners.BUDGET_S))
         for row in planners.saga_grid(quick):
             out.append(Case("planners", "planners:saga_case", row, timeout=1200))

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from devices.device import GPU
+from devices.device import CPU, GPU
 from devices.link import Link
 from devices.platform import Platform
 from scheduler.policy import Plan, Policy
@@ -54,10 +54,13 @@ def dag_arrays(n: int, *, degree: int = 3, window: int = 1000,
     return flops, edges
 
 
-def workflow(n: int, *, seed: int = 0, data_bytes: float = EDGE_BYTES, window: int = 1000) -> Workflow:
-    """The benchmark DAG of ``n`` tasks as a validated :class:`Workflow`."""
+def workflow(n: int, *, seed: int = 0, data_bytes: float = EDGE_BYTES, window: int = 1000,
+             max_cores: int = 1) -> Workflow:
+    """The benchmark DAG of ``n`` tasks as a validated :class:`Workflow`; with
+    ``max_cores`` > 1, each task holds 1 to ``max_cores`` cores of a CPU."""
     flops, edges = dag_arrays(n, seed=seed, window=window)
-    tasks = [Task(f"t{i}", flops=float(f)) for i, f in enumerate(flops)]
+    cores = np.random.default_rng([seed, 1]).integers(1, max_cores + 1, n).tolist()
+    tasks = [Task(f"t{i}", flops=float(f), cores=c) for i, (f, c) in enumerate(zip(flops, cores))]
     attrs = {"data_bytes": data_bytes}
     return Workflow.build(f"bench-dag-{n}", tasks,
                           ((f"t{u}", f"t{v}", attrs) for u, v in edges))
@@ -67,6 +70,12 @@ def platform(p: int, *, link: Link = LINK) -> Platform:
     """``p`` single-task GPUs of three speeds, all pairs joined by ``link``."""
     devices = [GPU(f"g{j}", peak_flops=SPEEDS[j % len(SPEEDS)], mem_bandwidth=1.0e12) for j in range(p)]
     return Platform(f"bench-{p}", devices, default_link=link)
+
+
+def cpu_platform(p: int, *, cores: int = 32, link: Link = LINK) -> Platform:
+    """``p`` CPUs of ``cores`` cores (assumption: 50 Gflop/s per core, 100 GB/s)."""
+    devices = [CPU(f"c{j}", slots=cores, flops_per_core=5.0e10, mem_bandwidth=1.0e11) for j in range(p)]
+    return Platform(f"bench-cpu-{p}x{cores}", devices, default_link=link)
 
 
 class FixedPlacement(Policy):

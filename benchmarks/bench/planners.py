@@ -40,8 +40,13 @@ def plan_grid(quick: bool) -> list[dict[str, Any]]:
 
     sizes = [(1_000, 4), (1_000, 64)] if quick else \
         [(n, p) for n in (1_000, 10_000, 100_000) for p in (4, 64, 256)]
-    return [{"policy": name, "tasks": n, "devices": p, "repeat": 1 if quick or n >= 100_000 else 3}
+    rows = [{"policy": name, "tasks": n, "devices": p, "repeat": 1 if quick or n >= 100_000 else 3}
             for name in POLICIES if name in BUILTIN for n, p in sizes]
+    # Multi-core CPUs: tasks of 1-4 cores share 32-core devices (the slot-profile timeline).
+    cpu_sizes = [(1_000, 4)] if quick else [(1_000, 8), (10_000, 8)]
+    rows += [{"policy": name, "tasks": n, "devices": p, "cores": 32, "repeat": 1 if quick else 3}
+             for name in ("heft", "peft") if name in BUILTIN for n, p in cpu_sizes]
+    return rows
 
 
 def saga_grid(quick: bool) -> list[dict[str, Any]]:
@@ -53,14 +58,16 @@ def saga_grid(quick: bool) -> list[dict[str, Any]]:
             {"tasks": 5_000, "devices": 4}]
 
 
-def plan_case(policy: str, tasks: int, devices: int, repeat: int, seed: int = 0) -> dict[str, Any]:
-    """Median CPU seconds for ``policy`` to schedule the benchmark DAG on ``devices`` GPUs."""
+def plan_case(policy: str, tasks: int, devices: int, repeat: int, seed: int = 0,
+              cores: int = 0) -> dict[str, Any]:
+    """Median CPU seconds for ``policy`` to schedule the benchmark DAG on ``devices`` GPUs,
+    or on CPUs of ``cores`` cores each (tasks then hold 1 to 4 cores)."""
     from scheduler.api import simulate
     from scheduler.policies import make_policy
     from scheduler.policy import Policy
 
-    workflow = instances.workflow(tasks, seed=seed)
-    platform = instances.platform(devices)
+    workflow = instances.workflow(tasks, seed=seed, max_cores=4 if cores else 1)
+    platform = instances.cpu_platform(devices, cores=cores) if cores else instances.platform(devices)
     static = type(make_policy(policy, seed=seed)).plan is not Policy.plan
     cpu, wall, makespan = [], [], None
     for _ in range(repeat):
@@ -73,7 +80,8 @@ def plan_case(policy: str, tasks: int, devices: int, repeat: int, seed: int = 0)
             makespan = result.metrics.makespan
         cpu.append(c)
         wall.append(w)
-    return {"policy": policy, "tasks": tasks, "devices": devices, "measures": "plan" if static else "simulate",
+    return {"policy": policy, "tasks": tasks, "devices": devices, "cores": cores or None,
+            "measures": "plan" if static else "simulate",
             "seconds": median(cpu), "wall_s": median(wall), "makespan": makespan, "repeat": repeat}
 
 

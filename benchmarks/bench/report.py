@@ -60,10 +60,12 @@ def _scale(rows):
 
 
 def _planners(rows):
-    out = [f"  {'policy':<8} {'tasks':>8} {'devices':>7} {'measures':>8} {'seconds':>9} {'makespan':>10} {'mem MB':>7}"]
+    out = [f"  {'policy':<8} {'tasks':>8} {'devices':>13} {'measures':>8} {'seconds':>9} {'makespan':>10} "
+           f"{'mem MB':>7}"]
     for r in _ok(rows):
         if "policy" in r:
-            out.append(f"  {r['policy']:<8} {r['tasks']:>8,} {r['devices']:>7} {r['measures']:>8} "
+            devices = f"{r['devices']} x {r['cores']}-core" if r.get("cores") else f"{r['devices']}"
+            out.append(f"  {r['policy']:<8} {r['tasks']:>8,} {devices:>13} {r['measures']:>8} "
                        f"{r['seconds']:>9.3f} {r['makespan']:>10.4g} {r['peak_rss_mb']:>7,.0f}")
     saga = [r for r in _ok(rows) if "saga_s" in r]
     if saga:
