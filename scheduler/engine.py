@@ -158,7 +158,10 @@ class Engine:
         if seconds == 0:
             self._arrive(v)
         else:
-            self.env.timeout(seconds).callbacks.append(lambda _e, v=v: self._arrive(v))
+            self._arrive_later(v, seconds)
+
+    def _arrive_later(self, v: int, seconds: float) -> None:
+        self.env.timeout(seconds).callbacks.append(lambda _e, v=v: self._arrive(v))
 
     def _arrive(self, v: int) -> None:
         self.missing[v] -= 1

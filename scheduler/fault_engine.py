@@ -43,7 +43,7 @@ from devices.platform import Platform
 from scheduler.engine import Engine
 from scheduler.policy import PolicyError
 from scheduler.problem import Problem
-from scheduler.trace import TaskRun, Transfer
+from scheduler.trace import TaskRun
 from workloads.workflow import Workflow
 
 #: Fault events in a row with no task starting or ending, after which the fault
@@ -97,23 +97,11 @@ class FaultEngine(Engine):
         else:
             self.env.timeout(delay).callbacks.append(lambda _e: fn(*args))
 
-    def _transfer(self, u: int, v: int) -> None:
-        pu, pv = self.bound[u], self.bound[v]
-        if pu == pv:
-            self._arrive(v)
-            return
-        seconds = self.problem.comm_time(u, v, pu, pv)
-        now = self.env.now
-        edge = self.problem.edge(u, v)
-        self.trace.transfers.append(Transfer(
-            self.tasks[u].id, self.tasks[v].id, self.devices[pu].name, self.devices[pv].name,
-            now, now + seconds, edge.get("data_bytes", 0.0)))
-        if seconds == 0:
-            self._arrive(v)
-        else:
-            token = self.token[v]
-            self.env.timeout(seconds).callbacks.append(
-                lambda _e, v=v, token=token: self.token[v] == token and self._arrive(v))
+    def _arrive_later(self, v: int, seconds: float) -> None:
+        # Data sent to an attempt that a fault has since aborted is dropped.
+        token = self.token[v]
+        self.env.timeout(seconds).callbacks.append(
+            lambda _e, v=v, token=token: self.token[v] == token and self._arrive(v))
 
     def _try_start(self, p: int) -> None:
         if self.down[p]:
