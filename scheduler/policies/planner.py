@@ -18,7 +18,7 @@ import numpy as np
 
 from scheduler.policy import Plan
 from scheduler.problem import Problem
-from scheduler.timeline import Timeline
+from scheduler.timeline import GAP_CLASSES, Timeline
 
 
 class Option(NamedTuple):
@@ -39,6 +39,10 @@ class PlanBuilder:
         self.timelines = [Timeline(d.slots) for d in problem.devices]
         #: Each timeline's latest planned finish.
         self.ends = np.zeros(len(problem.devices))
+        #: Per device: each duration class's latest fitting-gap end (Timeline.gap_ends) and
+        #: the last planned finish, so that a task that can only be appended is known exactly.
+        self.gap_ends = np.stack([t.gap_ends for t in self.timelines])
+        self.last = np.zeros(len(problem.devices))
         n = len(problem.tasks)
         #: Device index of each placed task, -1 while unplaced.
         self.device_of = [-1] * n
@@ -72,13 +76,22 @@ class PlanBuilder:
         ready = self.data_ready(i)
         # A task finishes no earlier than its data is ready plus its time: skip the
         # insertion search on devices that cannot make ``upto`` even so.
-        lower = ready + self.times[i]
+        lower = self._lower(ready, self.times[i])
         found = []
         for p in np.flatnonzero(np.isfinite(lower) & (lower <= upto)).tolist():
             opt = self.option(i, p, ready)
             if opt.finish <= upto:
                 found.append(opt)
         return found
+
+    def _lower(self, ready: np.ndarray, w: np.ndarray) -> np.ndarray:
+        """A lower bound of each device's finish time: data ready plus execution
+        time, or the exact append finish where no idle gap can hold the task."""
+        lower = ready + w
+        if self.insertion:
+            appended = self.gap_ends[np.arange(len(w)), np.searchsorted(GAP_CLASSES, w, side="right") - 1] < lower
+            lower = np.where(appended, np.maximum(ready, self.last) + w, lower)
+        return lower
 
     def earliest(self, i: int, bias: np.ndarray | None = None) -> Option:
         """The option of least ``finish + bias[device]`` (default: earliest finish); ties: earlier device.
@@ -92,7 +105,7 @@ class PlanBuilder:
         extra = np.zeros(len(w)) if bias is None else bias
         bound = (np.maximum(ready, self.ends) + w + extra).min()
         best, best_key = None, None
-        for p in np.flatnonzero(ready + w + extra <= bound).tolist():
+        for p in np.flatnonzero(self._lower(ready, w) + extra <= bound).tolist():
             opt = self.option(i, p, ready)
             key = opt.finish + float(extra[p])
             if best is None or key < best_key:
@@ -106,6 +119,9 @@ class PlanBuilder:
         device = self.problem.devices[p]
         self.timelines[p].add(opt.start, opt.finish, device.slots_needed(task))
         self.ends[p] = self.timelines[p].end
+        if device.slots == 1:
+            self.gap_ends[p] = self.timelines[p].gap_ends
+            self.last[p] = self.timelines[p].finishes[-1]
         self.device_of[i], self.finish[i] = p, opt.finish
         self.plan.device[task.id] = device.name
         self.plan.start[task.id] = opt.start
