@@ -203,10 +203,33 @@ def _plain(key: Any) -> bool:
     return isinstance(key, str) and key.isprintable() and bool(key) and not any(c.isspace() for c in key)
 
 
+@lru_cache(maxsize=None)
+def _compiled(schema_path: Path):
+    import fastjsonschema
+
+    schema = json.loads(schema_path.read_text(encoding="utf-8"))
+    # use_default=False: a check must never fill defaults into the user's data.
+    return fastjsonschema.compile(schema, use_default=False)
+
+
 def check_schema(data: Any, schema_path: Path, *, source: str | None = None) -> None:
-    """Validate ``data`` against a JSON Schema file; raise the most relevant error."""
+    """Validate ``data`` against a JSON Schema file; raise the most relevant error.
+
+    A compiled validator (fastjsonschema) passes valid documents about 20x
+    faster than jsonschema, which matters for workflows of 100k tasks; a
+    document it rejects goes to jsonschema, the reference, which decides and
+    picks the error to report.
+    """
+    import fastjsonschema
     import jsonschema
 
+    try:
+        _compiled(schema_path)(data)
+        return
+    except fastjsonschema.JsonSchemaException:
+        pass
+    except RecursionError:  # the reference below says what is wrong with deep nesting
+        pass
     errors = list(_validator(schema_path).iter_errors(data))
     if not errors:
         return
