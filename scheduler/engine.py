@@ -158,10 +158,12 @@ class Engine:
         if seconds == 0:
             self._arrive(v)
         else:
-            self._arrive_later(v, seconds)
+            self._later(v, seconds, self._arrive, v)
 
-    def _arrive_later(self, v: int, seconds: float) -> None:
-        self.env.timeout(seconds).callbacks.append(lambda _e, v=v: self._arrive(v))
+    def _later(self, i: int, delay: float, fn: Callable, *args) -> None:
+        """Call ``fn(*args)`` after ``delay`` on behalf of task ``i`` (the fault engine
+        drops calls for an attempt of ``i`` that a fault has aborted meanwhile)."""
+        self.env.timeout(delay).callbacks.append(lambda _e: fn(*args))
 
     def _arrive(self, v: int) -> None:
         self.missing[v] -= 1
@@ -181,17 +183,20 @@ class Engine:
                 return
             queue.popleft()
             self.free_slots[p] -= need
+            self._claimed(i, p, need)
             wait = device.queue_wait(task, self.device_rngs[p])
             if wait > 0:  # the slot is held while other users' jobs run
-                self.env.timeout(wait).callbacks.append(lambda _e, i=i, p=p, need=need: self._run(i, p, need))
+                self._later(i, wait, self._run, i, p, need)
             else:
                 self._run(i, p, need)
+
+    def _claimed(self, i: int, p: int, need: int) -> None:
+        """Task ``i`` took ``need`` slots of device ``p`` (a hook for the fault engine)."""
 
     def _run(self, i: int, p: int, need: int) -> None:
         start = self.env.now
         seconds = self.devices[p].exec_time(self.tasks[i])
-        self.env.timeout(seconds).callbacks.append(
-            lambda _e, i=i, p=p, start=start, need=need: self._finish(i, p, start, need))
+        self._later(i, seconds, self._finish, i, p, start, need)
 
     def _finish(self, i: int, p: int, start: float, need: int) -> None:
         now = self.env.now

@@ -97,45 +97,22 @@ class FaultEngine(Engine):
         else:
             self.env.timeout(delay).callbacks.append(lambda _e: fn(*args))
 
-    def _arrive_later(self, v: int, seconds: float) -> None:
-        # Data sent to an attempt that a fault has since aborted is dropped.
-        token = self.token[v]
-        self.env.timeout(seconds).callbacks.append(
-            lambda _e, v=v, token=token: self.token[v] == token and self._arrive(v))
+    def _later(self, i: int, delay: float, fn, *args) -> None:
+        # Data, queue waits and runs of an attempt that a fault has since aborted are dropped.
+        token = self.token[i]
+        self.env.timeout(delay).callbacks.append(lambda _e: self.token[i] == token and fn(*args))
 
     def _try_start(self, p: int) -> None:
-        if self.down[p]:
-            return
-        queue = self.queues[p]
-        device = self.devices[p]
-        while queue:
-            i = queue[0]
-            if self.missing[i]:
-                return
-            task = self.tasks[i]
-            need = device.slots_needed(task)
-            if self.free_slots[p] < need:
-                return
-            queue.popleft()
-            self.free_slots[p] -= need
-            self.holding[p][i] = (None, need)
-            self._progress += 1
-            wait = device.queue_wait(task, self.device_rngs[p])
-            token = self.token[i]
-            if wait > 0:
-                self.env.timeout(wait).callbacks.append(
-                    lambda _e, i=i, p=p, need=need, token=token: self.token[i] == token and self._run(i, p, need))
-            else:
-                self._run(i, p, need)
+        if not self.down[p]:
+            super()._try_start(p)
+
+    def _claimed(self, i: int, p: int, need: int) -> None:
+        self.holding[p][i] = (None, need)
+        self._progress += 1
 
     def _run(self, i: int, p: int, need: int) -> None:
-        start = self.env.now
-        self.holding[p][i] = (start, need)
-        token = self.token[i]
-        seconds = self.devices[p].exec_time(self.tasks[i])
-        self.env.timeout(seconds).callbacks.append(
-            lambda _e, i=i, p=p, start=start, need=need, token=token:
-            self.token[i] == token and self._finish(i, p, start, need))
+        self.holding[p][i] = (self.env.now, need)
+        super()._run(i, p, need)
 
     def _finish(self, i: int, p: int, start: float, need: int) -> None:
         del self.holding[p][i]
