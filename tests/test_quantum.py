@@ -14,6 +14,7 @@ from devices.platform import load_platform
 from devices.statevector import OVERHEAD_S, simulation_time, statevector_bytes
 from scheduler.api import load, simulate
 from scheduler.cli import main
+from tests.test_qpu import ghz
 from workloads.errors import InputError
 from workloads.generators import generate
 from workloads.loaders import load_workflow
@@ -23,15 +24,6 @@ from workloads.workflow import Workflow
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def ghz(n: int):
-    from qiskit import QuantumCircuit
-
-    qc = QuantumCircuit(n)
-    qc.h(0)
-    for i in range(n - 1):
-        qc.cx(i, i + 1)
-    qc.measure_all()
-    return qc
 
 
 # -- classical simulation of circuits ---------------------------------------------------
