@@ -91,17 +91,19 @@ def compute(trace: Trace, platform: Platform, problem: Any = None) -> Metrics:
     makespan = trace.makespan
     weighted_busy: dict[str, float] = {}
     task_energy: dict[str, float] = {}
+    task_cost: dict[str, float] = {}
     wasted_j = wasted_usd = 0.0
     failed_attempts = 0
     for run in trace.tasks:
         busy = run.share * (run.finish - run.start)
         weighted_busy[run.device] = weighted_busy.get(run.device, 0.0) + busy
+        device = platform.device(run.device)
+        joules, dollars = device.busy_w * busy, device.usd_per_hour * busy / 3600.0
         if run.status == "done":
-            task_energy[run.task] = platform.device(run.device).busy_w * busy
+            task_energy[run.task], task_cost[run.task] = joules, dollars
         else:
-            device = platform.device(run.device)
-            wasted_j += device.busy_w * busy
-            wasted_usd += device.usd_per_hour * busy / 3600.0
+            wasted_j += joules
+            wasted_usd += dollars
             failed_attempts += 1
     devices = []
     for d in platform.devices:
@@ -119,7 +121,7 @@ def compute(trace: Trace, platform: Platform, problem: Any = None) -> Metrics:
         makespan=makespan, energy_j=energy, facility_energy_j=facility,
         carbon_g=facility / J_PER_KWH * platform.carbon_g_per_kwh,
         cost_usd=sum(m.cost_usd for m in devices), devices=devices, task_energy_j=task_energy,
-        wasted_energy_j=wasted_j, wasted_cost_usd=wasted_usd, failed_attempts=failed_attempts)
+        task_cost_usd=task_cost, wasted_energy_j=wasted_j, wasted_cost_usd=wasted_usd, failed_attempts=failed_attempts)
     if problem is not None and makespan > 0:
         metrics.slr = makespan / cp_min_length(problem)
         sequential = sequential_time(problem)
@@ -135,13 +137,11 @@ def _task_figures(metrics: Metrics, trace: Trace, platform: Platform, problem: A
     for run in trace.tasks:
         if run.status != "done":
             continue
-        device = platform.device(run.device)
-        metrics.task_cost_usd[run.task] = device.usd_per_hour * run.share * (run.finish - run.start) / 3600.0
         metrics.task_carbon_g[run.task] = metrics.task_energy_j.get(run.task, 0.0) * g_per_j
         if problem is not None:
             task = problem.tasks[problem.workflow.index[run.task]]
             if task.kind == "quantum":
-                metrics.task_fidelity[run.task] = device.fidelity(task)
+                metrics.task_fidelity[run.task] = platform.device(run.device).fidelity(task)
     summarise_fidelity(metrics)
 
 
