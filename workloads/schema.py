@@ -240,3 +240,22 @@ def check_schema(data: Any, schema_path: Path, *, source: str | None = None) -> 
     if len(message) > 240:  # the message quotes the bad value, which may be huge
         message = f"{message[:120]} ... {message[-100:]}"
     raise InputError(message, source=source, item=where or "top level")
+
+
+def parse_assignments(pairs: list[str], flag: str) -> dict[str, Any]:
+    """``["key=value", ...]`` from the command line (``--option``, ``--param``) as a dict.
+
+    A value is read as a YAML 1.2 scalar or flow collection (``4e10``, ``0.5``,
+    ``true``, ``[1, 2]``); anything that does not parse is the text itself.
+    """
+    values: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        key = key.strip()
+        if not sep or not key.isidentifier():
+            raise InputError(f"expected KEY=VALUE with KEY a name, got {pair!r}", item=flag)
+        try:
+            values[key] = parse_yaml(value, flag) if value.strip() else ""
+        except InputError:
+            values[key] = value
+    return values

@@ -53,23 +53,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def parse_params(pairs: list[str]) -> dict[str, Any]:
-    """``["k=v", ...]`` to a dict, values read as YAML 1.2 scalars (``4e10`` is a
-    number); InputError on a bad pair."""
-    from workloads.errors import InputError
-    from workloads.schema import parse_yaml
+    """``["k=v", ...]`` to generator parameters (see :func:`workloads.schema.parse_assignments`)."""
+    from workloads.schema import parse_assignments
 
-    params: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise InputError(f"expected K=V, got {pair!r}", item="--param")
-        try:
-            params[key.strip()] = parse_yaml(value, "--param") if value.strip() else ""
-        except InputError:
-            params[key.strip()] = value
-        if isinstance(params[key.strip()], (dict, list)):
-            params[key.strip()] = value
-    return params
+    return parse_assignments(pairs, "--param")
 
 
 def write_workflow(workflow: Any, out: Path, *, generator: dict | None = None) -> list[Path]:

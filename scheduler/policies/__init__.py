@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import json
 import sys
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -115,22 +114,11 @@ def policy_class(name: str) -> type[Policy]:
 
 
 def parse_options(pairs: list[str]) -> dict[str, Any]:
-    """``["key=value", ...]`` from the command line as policy options.
+    """``["key=value", ...]`` from the command line as policy options (see
+    :func:`workloads.schema.parse_assignments`)."""
+    from workloads.schema import parse_assignments
 
-    A value that reads as JSON (``2``, ``0.5``, ``true``, ``[1, 2]``) is
-    that value; anything else is the text itself.
-    """
-    options: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        key = key.strip()
-        if not sep or not key.isidentifier():
-            raise InputError(f"expected KEY=VALUE with KEY a name, got {pair!r}", item="--option")
-        try:
-            options[key] = json.loads(value)
-        except ValueError:
-            options[key] = value
-    return options
+    return parse_assignments(pairs, "--option")
 
 
 def make_policy(name: str, *, seed: int = 0, **options: Any) -> Policy:
