@@ -15,7 +15,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from devices.platform import Platform, load_platform
 from scheduler.engine import Engine
@@ -114,13 +114,24 @@ def simulate(workflow: Workflow, platform: Platform, policy: str | Policy = "hef
 
 def write_atomic(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` so that readers see the old file or the new one, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+
+    def write_text(tmp: str) -> None:
+        with open(tmp, "w", encoding="utf-8", newline="") as f:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
+
+    replace_atomic(path, write_text)
+
+
+def replace_atomic(path: Path, write: Callable[[str], Any], suffix: str = ".tmp") -> None:
+    """Let ``write(tmp)`` make a file beside ``path``, then put it in ``path``'s place
+    in one rename; on any failure ``path`` is untouched and the temporary file removed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
+    os.close(fd)
+    try:
+        write(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -19,15 +19,13 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import platform as py_platform
 import subprocess
-import tempfile
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, Iterable
 
-from scheduler.api import write_atomic
+from scheduler.api import replace_atomic, write_atomic
 from scheduler.experiments.runs import METRICS, OBJECTIVES
 from scheduler.experiments.suite import RunSpec, Suite
 
@@ -169,14 +167,7 @@ def write_tables(out: Path, df: "Any") -> dict[str, "Any"]:
 
 
 def _write_parquet(path: Path, df: "Any") -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        df.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    replace_atomic(path, lambda tmp: df.to_parquet(tmp, index=False))
 
 
 def read_table(out: Path) -> "Any":
