@@ -197,10 +197,13 @@ def test_module_class_names_a_policy():
 
 def test_describe_lists_every_builtin_with_a_description():
     rows = {r["name"]: r for r in describe()}
-    for name in ("heft", "heft-append", "cpop", "peft", "minmin", "maxmin", "sufferage", "mct", "met",
-                 "olb", "round-robin", "random", "weighted", "energy-heft", "deadline"):
+    for name in ("heft", "heft-append", "cpop", "peft", "minmin", "maxmin", "sufferage", "minmin-online",
+                 "maxmin-online", "sufferage-online", "mct", "met", "olb", "round-robin", "random", "weighted",
+                 "energy-heft", "deadline"):
         assert rows[name]["origin"] == "built-in" and rows[name]["description"], name
-    assert rows["peft"]["kind"] == "static" and rows["minmin"]["kind"] == "dynamic"
+    assert rows["peft"]["kind"] == "static" and rows["mct"]["kind"] == "dynamic"
+    for name in ("minmin", "maxmin", "sufferage"):  # the planned form and the run-time one
+        assert rows[name]["kind"] == "static" and rows[name + "-online"]["kind"] == "dynamic"
 
 
 def test_the_guide_shows_the_example_file_verbatim():

@@ -147,10 +147,12 @@ def test_heft_append_never_fills_gaps():
 
 # -- batch heuristics: a hand-worked round of independent tasks --------------------------------
 
-# Independent tasks, so one round maps all three; completion times count earlier mappings.
+# Independent tasks, so one round maps all three, planned or on-line alike; completion
+# times count earlier mappings.
 BATCH = {"A": [1, 2], "C": [1, 2], "B": [10, 10.5]}
 
 
+@pytest.mark.parametrize("form", ["", "-online"])
 @pytest.mark.parametrize("policy, expected, makespan", [
     # Min-Min: A (1 on P1) first; then C: P1 2, P2 2 -> P1 (earlier device); then B: P1 12, P2 10.5.
     ("minmin", {"A": ("P1", 0, 1), "C": ("P1", 1, 2), "B": ("P2", 0, 10.5)}, 10.5),
@@ -160,17 +162,17 @@ BATCH = {"A": [1, 2], "C": [1, 2], "B": [10, 10.5]}
     # and B 0.5 (11 vs 10.5): B to P2; then C to P1.
     ("sufferage", {"A": ("P1", 0, 1), "B": ("P2", 0, 10.5), "C": ("P1", 1, 2)}, 10.5),
 ])
-def test_batch_round(policy, expected, makespan):
+def test_batch_round(policy, form, expected, makespan):
     workflow, platform = table_workflow(BATCH, [])
-    result = simulate(workflow, platform, policy)
+    result = simulate(workflow, platform, policy + form)
     assert schedule(result) == expected
     assert result.metrics.makespan == makespan
 
 
-def test_batch_rounds_map_the_whole_ready_set_in_placement_order():
-    from scheduler.policies.batch import MinMin
+def test_online_batch_rounds_map_the_whole_ready_set_in_placement_order():
+    from scheduler.policies.batch_online import MinMinOnline
 
-    class Recording(MinMin):
+    class Recording(MinMinOnline):
         rounds: list = []
 
         def select(self, ready, view):

@@ -33,10 +33,14 @@ BUILTIN: dict[str, str] = {
     "heft-append": "scheduler.policies.heft_append:HEFTAppend",
     "cpop": "scheduler.policies.cpop:CPOP",
     "peft": "scheduler.policies.peft:PEFT",
-    # batch rounds
+    # batch heuristics, planned (Braun et al. 2001 round by round, as SAGA)
     "minmin": "scheduler.policies.batch:MinMin",
     "maxmin": "scheduler.policies.batch:MaxMin",
     "sufferage": "scheduler.policies.batch:Sufferage",
+    # batch rounds at run time (ready = predecessors finished)
+    "minmin-online": "scheduler.policies.batch_online:MinMinOnline",
+    "maxmin-online": "scheduler.policies.batch_online:MaxMinOnline",
+    "sufferage-online": "scheduler.policies.batch_online:SufferageOnline",
     # immediate, one task at a time
     "greedy-eft": "scheduler.policies.greedy:GreedyEFT",
     "mct": "scheduler.policies.simple:MCT",

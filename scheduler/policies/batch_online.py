@@ -1,29 +1,42 @@
-"""Batch-mode heuristics: Min-Min, Max-Min and Sufferage, in the form used
-for workflows.
+"""Batch-mode heuristics decided at run time: ``minmin-online``,
+``maxmin-online`` and ``sufferage-online``.
 
 O. H. Ibarra and C. E. Kim, "Heuristic algorithms for scheduling
 independent tasks on nonidentical processors", JACM 24(2), 1977 (Min-Min,
 Max-Min); H. Casanova, A. Legrand, D. Zagorodnov and F. Berman,
 "Heuristics for scheduling parameter sweep applications in grid
-environments", HCW 2000 (Sufferage); applied to workflows by J. Blythe et
-al., "Task scheduling strategies for workflow-based applications in
-grids", CCGrid 2005, as in WorkflowSim and SAGA.
+environments", HCW 2000 (Sufferage). The static planners of
+:mod:`scheduler.policies.batch` (``minmin``, ``maxmin``, ``sufferage``) are
+the textbook forms (Blythe et al., CCGrid 2005; SAGA); these are run-time
+variants of them, and give other schedules: the right choice when times
+are uncertain or devices fail, since they decide from what has actually
+happened.
 
-A *round* happens whenever tasks are ready: the ready set is frozen, and
+A *round* happens whenever tasks are ready (their predecessors have
+*finished*, not merely been planned; with real-valued times a round is
+usually the one or two children of the task that just finished, so the
+three rules often agree with MCT): the ready set is frozen, and
 every task in it is mapped before the round ends, one at a time. Each step
 computes every unmapped task's completion time on every device, counting
 what was mapped before it (append-only: a task starts after the work
 already placed on its device, never in a gap), then
 
-* ``minmin`` maps the task whose best completion time is smallest,
-* ``maxmin`` the task whose best completion time is largest,
-* ``sufferage`` the task that would lose most if denied its best device
+* ``minmin-online`` maps the task whose best completion time is smallest,
+* ``maxmin-online`` the task whose best completion time is largest,
+* ``sufferage-online`` the task that would lose most if denied its best device
   (second-best minus best completion time; infinite with one device),
 
 each to its best device. Ties: task order, then device order. Min-Min
 favours many short tasks and can starve long ones; Max-Min starts long
 tasks first so they overlap with short ones; Sufferage protects the tasks
 whose good device is scarce.
+
+Transfers: a predecessor's output starts to move when its consumer is
+placed, i.e. at the round's instant, not at the predecessor's finish
+(:meth:`scheduler.view.View.data_ready`): the consumer's device is not known
+earlier. So completion times count ``now + transfer`` where a planner counts
+``producer finish + transfer``, and an on-line heuristic cannot reproduce a
+planned (textbook) value even on a fault-free run.
 """
 
 from __future__ import annotations
@@ -72,26 +85,28 @@ class BatchPolicy(Policy):
                 finish[m, j] = view.finish_time(pending[m], devices[j])
 
 
-class MinMin(BatchPolicy):
-    name = "minmin"
-    description = "batch Min-Min (Blythe et al. 2005): each round, shortest best completion time first"
+class MinMinOnline(BatchPolicy):
+    name = "minmin-online"
+    description = ("run-time Min-Min: rounds of the tasks ready now (predecessors finished), "
+                   "smallest best completion time first")
 
     def keys(self, ranked: np.ndarray) -> np.ndarray:
         return ranked[:, 0]
 
 
-class MaxMin(BatchPolicy):
-    name = "maxmin"
-    description = "batch Max-Min (Blythe et al. 2005): each round, longest best completion time first"
+class MaxMinOnline(BatchPolicy):
+    name = "maxmin-online"
+    description = ("run-time Max-Min: rounds of the tasks ready now (predecessors finished), "
+                   "largest best completion time first")
 
     def keys(self, ranked: np.ndarray) -> np.ndarray:
         return -ranked[:, 0]
 
 
-class Sufferage(BatchPolicy):
-    name = "sufferage"
-    description = ("batch Sufferage (Casanova et al. 2000): each round, the task that loses most "
-                   "without its best device first")
+class SufferageOnline(BatchPolicy):
+    name = "sufferage-online"
+    description = ("run-time Sufferage (Casanova et al. 2000): rounds of the tasks ready now, "
+                   "the task that loses most without its best device first")
 
     def keys(self, ranked: np.ndarray) -> np.ndarray:
         if ranked.shape[1] < 2:
