@@ -186,6 +186,50 @@ def test_online_batch_rounds_map_the_whole_ready_set_in_placement_order():
     assert Recording.rounds == [["a"], ["b", "c"], ["d"]]
 
 
+def test_planned_minmin_counts_transfers_from_the_producers_finish():
+    # a runs only on P1 (0-1), b only on P2 (0-5); c needs both outputs (3 s to cross).
+    # Planned: c on P1 waits for b's data (5 + 3 = 8, finish 9); on P2 a's data is in at
+    # 1 + 3 = 4 and P2 is free at 5: c runs 5-6. On-line, c is placed at 5, when a's data
+    # only starts to move: ready at 8 on both devices, P1 first, finish 9.
+    workflow, platform = table_workflow(
+        {"a": [1, None], "b": [None, 5], "c": [1, 1]}, [("a", "c", 3), ("b", "c", 3)])
+    planned = simulate(workflow, platform, "minmin")
+    assert schedule(planned) == {"a": ("P1", 0, 1), "b": ("P2", 0, 5), "c": ("P2", 5, 6)}
+    assert planned.plan.makespan == planned.metrics.makespan == 6
+    online = simulate(workflow, platform, "minmin-online")
+    assert schedule(online)["c"] == ("P1", 8, 9) and online.metrics.makespan == 9
+
+
+def test_sufferage_re_forms_the_candidates_after_each_mapping_and_minmin_does_not():
+    # Round {a, x}. Sufferage: a suffers 4 (1 vs 5), x 1: a to P1 (0-1). Re-formed {x, c}: c
+    # suffers 48 (P1 3, P2 51), x 0 (P1 4, P2 4): c to P1 (1-3), then x to P2 (0-4): makespan 4.
+    # Min-Min plans the whole round first: a (best 1) to P1, x (4 on both) to P1 (1-4),
+    # then round {c}: P1 (4-6).
+    workflow, platform = table_workflow(
+        {"a": [1, 5], "x": [3, 4], "c": [2, 50]}, [("a", "c", 0)])
+    sufferage = simulate(workflow, platform, "sufferage")
+    assert schedule(sufferage) == {"a": ("P1", 0, 1), "c": ("P1", 1, 3), "x": ("P2", 0, 4)}
+    minmin = simulate(workflow, platform, "minmin")
+    assert schedule(minmin) == {"a": ("P1", 0, 1), "x": ("P1", 1, 4), "c": ("P1", 4, 6)}
+
+
+def test_batch_planners_start_after_the_last_planned_start_on_a_multi_slot_cpu():
+    from devices.device import CPU
+
+    # One 2-core CPU; a: 1 core 4 s, b: 2 cores 1 s, c: 1 core 2 s, independent.
+    platform = Platform("cpu", [CPU("C", slots=2)])
+    tasks = [Task("a", times={"C": 4}), Task("b", times={"C": 1}, cores=2), Task("c", times={"C": 2})]
+    workflow = Workflow.build("cores", tasks, [])
+    # Min-Min: b (1) first, 0-1 on both cores; then c 1-3 and a 1-5 side by side.
+    minmin = simulate(workflow, platform, "minmin")
+    assert schedule(minmin) == {"b": ("C", 0, 1), "c": ("C", 1, 3), "a": ("C", 1, 5)}
+    # Max-Min: a (4) first, 0-4 on one core; b needs both: 4-5 (best 5 > c's 2, so b next);
+    # c, though a core is idle from 0 to 4, starts at or after b's start once a core is free: 5-7.
+    maxmin = simulate(workflow, platform, "maxmin")
+    assert schedule(maxmin) == {"a": ("C", 0, 4), "b": ("C", 4, 5), "c": ("C", 5, 7)}
+    assert maxmin.plan.makespan == maxmin.metrics.makespan == 7
+
+
 # -- immediate heuristics -----------------------------------------------------------------------
 
 
