@@ -232,3 +232,17 @@ def test_multi_slot_timeline_search_equals_the_plain_rule():
             assert start == _plain_profile_search(intervals, capacity, ready, duration, need)
             timeline.add(start, start + duration, need)
             intervals.append((start, start + duration, need))
+
+
+def test_batch_case_times_each_planner_against_heft_in_one_process():
+    row = planners.batch_case(tasks=200, devices=4)
+    names = [p["policy"] for p in row["policies"]]
+    assert names == ["heft", "minmin", "maxmin", "sufferage"]
+    for p in row["policies"][1:]:
+        # The engine runs the plan as planned: same makespan.
+        assert p["makespan"] == pytest.approx(p["plan_makespan"], rel=1e-9)
+        assert p["simulate_ratio"] == p["simulate_s"] / row["heft_simulate_s"]
+    row["peak_rss_mb"] = 50.0
+    text = render({"meta": {"quick": True, "date_utc": "now", "python": "3", "cpus": 2, "load_average": [1.0],
+                            "seconds": 1.0}, "areas": {"planners": [row]}})
+    assert "batch planners on 200 x 4" in text and "sufferage" in text

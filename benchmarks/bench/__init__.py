@@ -7,7 +7,7 @@ Areas (one module each):
 * ``engine``: our simulate and engine against a bare-SimPy program running
   the same placement (:mod:`benchmarks.bench.engine`); ``scale``: one
   1M-task simulate;
-* ``planners``: HEFT, CPOP, PEFT and batch policies, and SAGA's HEFT
+* ``planners``: HEFT, CPOP, PEFT and the batch planners, and SAGA's HEFT
   (:mod:`benchmarks.bench.planners`);
 * ``quantum``: transpile-and-estimate per circuit, cold and warm cache;
 * ``sweeps``: runs per second of a suite on 1 and 2 local workers and on Dask.
@@ -71,6 +71,8 @@ def cases(quick: bool, areas: tuple[str, ...] = AREAS) -> list[Case]:
             group = row["policy"] + (f"-cpu{row['cores']}" if row.get("cores") else "")
             out.append(Case("planners", "planners:plan_case", row, timeout=600, group=group,
                             size=(row["tasks"], row["devices"]), budget=planners.BUDGET_S))
+        for row in planners.batch_grid(quick):
+            out.append(Case("planners", "planners:batch_case", row, timeout=1200))
         for row in planners.saga_grid(quick):
             out.append(Case("planners", "planners:saga_case", row, timeout=1200))
     if "quantum" in areas:

@@ -1,4 +1,4 @@
-"""Planners area: static list schedulers and batch policies, and SAGA's HEFT.
+"""Planners area: static list schedulers and batch planners, and SAGA's HEFT.
 
 Our time for a static planner is building the :class:`Problem` (execution
 times, edges) plus ``policy.plan``; a dynamic policy (Min-Min) plans inside
@@ -28,8 +28,10 @@ from devices.link import Link
 from scheduler.problem import Problem
 
 
-#: Planners measured, if the policy registry has them (static ones plan; batch ones simulate).
-POLICIES = ("heft", "cpop", "peft", "minmin")
+#: Planners measured, if the policy registry has them (static ones plan; dynamic ones simulate).
+POLICIES = ("heft", "cpop", "peft", "minmin", "maxmin", "sufferage")
+#: The batch planners of the goal "each plans 100k x 256 in < 10 s, its simulate within 3x HEFT's".
+BATCH = ("minmin", "maxmin", "sufferage")
 #: A planner is not run at a size once a smaller one took longer than this (CPU seconds).
 BUDGET_S = 60.0
 
@@ -47,6 +49,36 @@ def plan_grid(quick: bool) -> list[dict[str, Any]]:
     rows += [{"policy": name, "tasks": n, "devices": p, "cores": 32, "repeat": 1 if quick else 3}
              for name in ("heft", "peft") if name in BUILTIN for n, p in cpu_sizes]
     return rows
+
+
+def batch_grid(quick: bool) -> list[dict[str, Any]]:
+    """Cases for :func:`batch_case`: the size of the batch-planner goal."""
+    return [{"tasks": 10_000, "devices": 64}] if quick else [{"tasks": 100_000, "devices": 256}]
+
+
+def batch_case(tasks: int, devices: int, seed: int = 0) -> dict[str, Any]:
+    """On one instance, in one process: each batch planner's plan time (``Problem`` and
+    ``plan``), and the whole ``simulate`` of each and of HEFT (plan and run), with ratios."""
+    from scheduler.api import simulate
+    from scheduler.policies import make_policy
+
+    workflow = instances.workflow(tasks, seed=seed)
+    platform = instances.platform(devices)
+    rows = []
+    for name in ("heft",) + BATCH:
+        row = {"policy": name}
+        if name != "heft":
+            plan, row["plan_s"], row["plan_wall_s"] = timed(
+                lambda: make_policy(name).plan(Problem(workflow, platform)))
+            row["plan_makespan"] = plan.makespan
+        result, row["simulate_s"], row["simulate_wall_s"] = timed(
+            lambda: simulate(workflow, platform, make_policy(name), seed=seed))
+        row["makespan"] = result.metrics.makespan
+        rows.append(row)
+    heft_s = rows[0]["simulate_s"]
+    for row in rows[1:]:
+        row["simulate_ratio"] = row["simulate_s"] / heft_s
+    return {"tasks": tasks, "devices": devices, "heft_simulate_s": heft_s, "policies": rows}
 
 
 def saga_grid(quick: bool) -> list[dict[str, Any]]:

@@ -67,6 +67,14 @@ def _planners(rows):
             devices = f"{r['devices']} x {r['cores']}-core" if r.get("cores") else f"{r['devices']}"
             out.append(f"  {r['policy']:<8} {r['tasks']:>8,} {devices:>13} {r['measures']:>8} "
                        f"{r['seconds']:>9.3f} {r['makespan']:>10.4g} {r['peak_rss_mb']:>7,.0f}")
+    for r in _ok(rows):
+        if "heft_simulate_s" in r:
+            out += ["", f"  batch planners on {r['tasks']:,} x {r['devices']}, one process "
+                        f"(HEFT's simulate {r['heft_simulate_s']:.2f} s):",
+                    f"    {'policy':<10} {'plan s':>7} {'simulate s':>10} {'x HEFT':>7} {'makespan':>10}"]
+            for p in r["policies"][1:]:
+                out.append(f"    {p['policy']:<10} {p['plan_s']:>7.2f} {p['simulate_s']:>10.2f} "
+                           f"{p['simulate_ratio']:>7.2f} {p['makespan']:>10.4g}")
     saga = [r for r in _ok(rows) if "saga_s" in r]
     if saga:
         out += ["", f"  {'SAGA HEFT vs ours':<18} {'tasks':>6} {'devices':>7} {'data':>5} {'SAGA s':>8} {'ours s':>8} "
