@@ -6,7 +6,10 @@ Few concepts, each exact:
   dynamic policy places it. Each device runs its bound tasks in bind order.
 * When a task and its predecessor are both bound and the predecessor has
   finished, the edge's data moves: a SimPy timeout of the transfer time
-  (none when both ran on one device).
+  (none when both ran on one device). Under a static plan that is at the
+  predecessor's finish; a dynamic policy binds a task only once all its
+  predecessors have finished, so its inputs start to move when it is placed
+  (a planner's estimate, producer finish + transfer, is then not reached).
 * A task **starts** when all its inputs have arrived, it heads its device's
   queue and the device has the slots it needs; it **finishes** after its
   execution time, a SimPy timeout.

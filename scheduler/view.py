@@ -68,7 +68,11 @@ class View:
         return None if p < 0 else self._engine.devices[p]
 
     def data_ready(self, task: Task, device: Device) -> float:
-        """When all of ``task``'s inputs would be on ``device`` (its predecessors have finished)."""
+        """When all of ``task``'s inputs would be on ``device`` (its predecessors have finished).
+
+        Each input starts to move when the task is placed, so this is ``now`` plus the
+        slowest transfer: an output was not staged toward a device not yet chosen.
+        """
         eng = self._engine
         i = self._index[task.id]
         p = self._device_index[device.name]
