@@ -36,6 +36,8 @@ class Transfer:
     start: float
     finish: float
     data_bytes: float = 0.0
+    #: Named network links the data crossed (devices/network.py), in order; () off the network.
+    links: tuple[str, ...] = ()
 
 
 @dataclass
