@@ -92,7 +92,7 @@ def carbon_by_hour(trace: Trace, platform: Platform, makespan: float) -> list[di
     first = series.hour_index(start)
     rows = []
     for k in sorted(joules):
-        facility = joules[k] * platform.pue
+        facility = float(joules[k]) * platform.pue
         g = series.value(k)
         rows.append({"hour": k - first,
                      "start": format_time(series.first + k * HOUR) if platform.carbon_series else None,
