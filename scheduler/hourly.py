@@ -28,6 +28,7 @@ J_PER_KWH = 3.6e6
 @dataclass
 class LinkMetrics:
     link: str
+    bandwidth: float
     transfers: int
     bytes: float
     energy_j: float
@@ -46,7 +47,7 @@ def link_metrics(trace: Trace, platform: Platform, makespan: float) -> list[Link
             k = index[name]
             count[k] += 1
             moved[k] += t.data_bytes
-    return [LinkMetrics(link=link.name, transfers=count[k], bytes=moved[k],
+    return [LinkMetrics(link=link.name, bandwidth=link.bandwidth, transfers=count[k], bytes=moved[k],
                         energy_j=link.idle_w * makespan + link.j_per_byte * moved[k],
                         idle_energy_j=link.idle_w * makespan)
             for k, link in enumerate(network.links)]

@@ -163,3 +163,22 @@ def test_bad_network_is_one_line_naming_the_item(change, message):
         platform_from_spec(spec, source="net.yaml")
     text = str(err.value)
     assert message in text and "net.yaml" in text and "\n" not in text
+
+
+def test_perfetto_and_gantt_show_each_link(tmp_path):
+    from scheduler.api import write_result
+    from scheduler.reports.perfetto import trace_events
+    from scheduler.reports.plots import gantt_chart
+
+    write_result(simulate(fan_in_workflow(), shared_platform(), "heft"), tmp_path)
+    events = trace_events(tmp_path)["traceEvents"]
+    names = {e["args"]["name"] for e in events if e.get("pid") == 3 and e["name"] == "thread_name"}
+    assert names == {"pcie0", "pcie1", "nic"}
+    nic_tid = next(e["tid"] for e in events if e.get("pid") == 3 and e["name"] == "thread_name"
+                   and e["args"]["name"] == "nic")
+    nic = [e for e in events if e.get("pid") == 3 and e.get("ph") == "X" and e["tid"] == nic_tid]
+    # each of the two transfers moved 100 B in 2.5 s (latency included): 40 B/s, 0.4 of the NIC's 100 B/s
+    assert [e["args"]["mean_share"] for e in nic] == pytest.approx([0.4, 0.4])
+    counters = [e["args"]["transfers"] for e in events if e.get("ph") == "C" and e["name"] == "nic transfers"]
+    assert max(counters) == 2 and counters[-1] == 0
+    assert gantt_chart(tmp_path, tmp_path / "gantt.png").stat().st_size > 0
