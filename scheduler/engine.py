@@ -261,6 +261,13 @@ class Engine:
         event.callbacks.append(self._decide)
         event.succeed()
 
+    def _wake_at(self, t: float) -> None:
+        """A decision at time ``t`` (once per time asked for), for ready tasks a policy holds back."""
+        wakes = self.__dict__.setdefault("_wakes", set())
+        if t > self.env.now and t not in wakes:
+            wakes.add(t)
+            self.env.timeout(t - self.env.now).callbacks.append(lambda _e: self._request_decision())
+
     def _decide(self, _event: simpy.Event) -> None:
         from scheduler.view import View
 
