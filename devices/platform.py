@@ -13,8 +13,10 @@ import importlib
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+from devices.carbon import CarbonSeries, parse_time, read_series
 from devices.device import CPU, GPU, Device
 from devices.link import INSTANT, Link
+from devices.network import Network, network_from_spec
 from workloads.errors import InputError
 from workloads.validate import mapping, number, sequence, text
 
@@ -58,7 +60,8 @@ class Platform:
                  links: Mapping[tuple[str, str], Link] | None = None,
                  default_link: Link = INSTANT, pue: float = 1.0,
                  carbon_g_per_kwh: float = 0.0, source: str | None = None,
-                 meta: Mapping[str, Any] | None = None):
+                 meta: Mapping[str, Any] | None = None, network: Network | None = None,
+                 carbon_series: CarbonSeries | None = None, start: float | None = None):
         self.name = name
         self.devices: list[Device] = list(devices)
         self.source = source
@@ -76,11 +79,32 @@ class Platform:
                 if end not in self.by_name:
                     raise InputError(f"unknown device {end!r}", source=source, item=f"link {a} - {b}")
             self.links[a, b] = self.links[b, a] = link
+        #: Named links and routes (devices/network.py); a routed pair's entry in ``links`` is the
+        #: route's contention-free equivalent, which planners estimate with.
+        self.network = network
+        for a, b in (network.routes if network else {}):
+            if (a, b) in self.links:
+                raise InputError("both a route and a link between", source=source, item=f"network: route {a} -> {b}")
+            for end in (a, b):
+                if end not in self.by_name:
+                    raise InputError(f"unknown device {end!r}", source=source, item=f"network: route {a} -> {b}")
+        for a, b in (network.routes if network else {}):
+            self.links[a, b] = network.route_link(a, b)
+        #: Hourly grid intensity (devices/carbon.py) and the epoch second at simulated time 0.
+        self.carbon_series = carbon_series
+        self.start = start if start is not None else (carbon_series.first if carbon_series else None)
         self.default_link = default_link
         self.pue = pue
         self.carbon_g_per_kwh = carbon_g_per_kwh
         if pue < 1:
             raise InputError(f"PUE must be at least 1, got {pue}", source=source, item="site: pue")
+
+    def carbon_at(self, t: float) -> float:
+        """Grid intensity (gCO2e/kWh) at simulated second ``t``."""
+        series = self.carbon_series
+        if series is None:
+            return self.carbon_g_per_kwh
+        return series.value(series.hour_index(self.start + t))
 
     def device(self, name: str) -> Device:
         return self.by_name[name]
@@ -157,6 +181,16 @@ def platform_from_spec(spec: Any, *, source: str | None = None) -> Platform:
         a, b = entry["devices"]
         links[a, b] = _link(entry, f"links: between[{i}]", source)
     site = spec.get("site", {}) or {}
+    network = None
+    if spec.get("network") is not None:
+        network = network_from_spec(spec["network"], {d.name for d in devices}, source=source)
+    series = start = None
+    if site.get("carbon_series") is not None:
+        base = Path(source).parent if source else None
+        series = read_series(text(site["carbon_series"], "site: carbon_series", source=source), base=base,
+                             repeat=bool(site.get("carbon_repeat", False)), platform_source=source)
+    if site.get("start") is not None:
+        start = parse_time(site["start"], source=source, item="site: start")
     return Platform(
         spec.get("name", Path(source).stem if source else "platform"), devices,
         links=links, default_link=default,
@@ -164,6 +198,7 @@ def platform_from_spec(spec: Any, *, source: str | None = None) -> Platform:
         carbon_g_per_kwh=number(site.get("carbon_g_per_kwh", 0.0), "site: carbon_g_per_kwh",
                                 source=source),
         source=source, meta={k: v for k, v in spec.items() if k in ("description", "sources")},
+        network=network, carbon_series=series, start=start,
     )
 
 
@@ -219,11 +254,20 @@ def platform_to_spec(platform: Platform) -> dict[str, Any]:
     links: dict[str, Any] = {}
     if platform.default_link != INSTANT:
         links["default"] = _link_spec(platform.default_link)
-    between = [dict(devices=[a, b], **_link_spec(link)) for (a, b), link in platform.links.items() if a < b]
+    routed = platform.network.routes if platform.network else {}
+    between = [dict(devices=[a, b], **_link_spec(link)) for (a, b), link in platform.links.items()
+               if a < b and (a, b) not in routed]
     if between:
         links["between"] = between
     if links:
         spec["links"] = links
+    if platform.network is not None:
+        spec["network"] = platform.network.to_spec()
+    if platform.carbon_series is not None:
+        from devices.carbon import format_time
+
+        spec["site"].update(carbon_series=platform.carbon_series.source, start=format_time(platform.start),
+                            carbon_repeat=platform.carbon_series.repeat)
     return spec
 
 

@@ -57,6 +57,8 @@ class Result:
             "fidelity_min": m.fidelity_min,
             "planned_makespan": self.plan.makespan if self.plan else None,
             "devices": [vars(d) for d in m.devices],
+            **({"links": [vars(k) for k in m.links]} if m.links else {}),
+            "carbon_by_hour": m.carbon_by_hour,
             "schedule": [
                 {"task": r.task, "device": r.device, "start": r.start, "finish": r.finish,
                  "energy_j": m.task_energy_j.get(r.task, 0.0),

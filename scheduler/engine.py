@@ -93,6 +93,7 @@ class Engine:
         #: Built-in policies are hybridsched's own code and run without one.
         self.decision_timeout = (None if type(policy).__module__.startswith("scheduler.policies.")
                                  else configured_limit(decision_timeout))
+        self._setup_network()
 
     # -- running ------------------------------------------------------------
 
@@ -147,21 +148,57 @@ class Engine:
         for _, i, p in sorted(order):
             self.bind(i, p)
 
+    def _setup_network(self) -> None:
+        """Routes by device index pair: (link indices, link names, latency), and the flow model
+        that shares them (None: every transfer alone on its route, the contention-free mode)."""
+        network = self.platform.network
+        self.routes: dict[tuple[int, int], tuple[tuple[int, ...], tuple[str, ...], float]] = {}
+        self.network = None
+        if network is None:
+            return
+        index = self.device_index
+        for (a, b), names in network.routes.items():
+            links = tuple(network.index[n] for n in names)
+            self.routes[index[a], index[b]] = (links, names, sum(network.links[k].latency for k in links))
+        if network.shared:
+            from scheduler.network import FlowModel
+
+            self.network = FlowModel(self.env, [link.bandwidth for link in network.links])
+
     def _transfer(self, u: int, v: int) -> None:
         pu, pv = self.bound[u], self.bound[v]
         if pu == pv:
             self._arrive(v)
             return
-        seconds = self.problem.comm_time(u, v, pu, pv)
         now = self.env.now
         edge = self.problem.edge(u, v)
+        route = self.routes.get((pu, pv)) if self.routes else None
+        if route is not None and self.network is not None and edge.get("cost") is None:
+            # Shared links: the flow model says when the last byte arrives.
+            nbytes = edge.get("data_bytes", 0.0)
+            arrive = self._guarded(v, self._arrive, v)
+
+            def done() -> None:
+                self.trace.transfers.append(Transfer(
+                    self.tasks[u].id, self.tasks[v].id, self.devices[pu].name, self.devices[pv].name,
+                    now, self.env.now, nbytes, route[1]))
+                arrive()
+
+            self.network.start(route[0], nbytes, route[2], done)
+            return
+        seconds = self.problem.comm_time(u, v, pu, pv)
         self.trace.transfers.append(Transfer(
             self.tasks[u].id, self.tasks[v].id, self.devices[pu].name, self.devices[pv].name,
-            now, now + seconds, edge.get("data_bytes", 0.0)))
+            now, now + seconds, edge.get("data_bytes", 0.0), route[1] if route else ()))
         if seconds == 0:
             self._arrive(v)
         else:
             self._later(v, seconds, self._arrive, v)
+
+    def _guarded(self, i: int, fn: Callable, *args) -> Callable[[], None]:
+        """``fn(*args)`` as a call to make later on behalf of task ``i`` (the fault engine
+        drops it if a fault aborts that attempt of ``i`` meanwhile)."""
+        return lambda: fn(*args)
 
     def _later(self, i: int, delay: float, fn: Callable, *args) -> None:
         """Call ``fn(*args)`` after ``delay`` on behalf of task ``i`` (the fault engine
@@ -226,6 +263,13 @@ class Engine:
         event = self.env.event()
         event.callbacks.append(self._decide)
         event.succeed()
+
+    def _wake_at(self, t: float) -> None:
+        """A decision at time ``t`` (once per time asked for), for ready tasks a policy holds back."""
+        wakes = self.__dict__.setdefault("_wakes", set())
+        if t > self.env.now and t not in wakes:
+            wakes.add(t)
+            self.env.timeout(t - self.env.now).callbacks.append(lambda _e: self._request_decision())
 
     def _decide(self, _event: simpy.Event) -> None:
         from scheduler.view import View

@@ -102,6 +102,10 @@ class FaultEngine(Engine):
         token = self.token[i]
         self.env.timeout(delay).callbacks.append(lambda _e: self.token[i] == token and fn(*args))
 
+    def _guarded(self, i: int, fn, *args):
+        token = self.token[i]
+        return lambda: self.token[i] == token and fn(*args)
+
     def _try_start(self, p: int) -> None:
         if not self.down[p]:
             super()._try_start(p)

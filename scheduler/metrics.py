@@ -9,7 +9,11 @@ Formulas (time in seconds, power in watts, energy in joules):
   SimuTools 2017). ``energy_j`` is the sum over devices (IT energy).
 * facility energy: ``energy_j * PUE`` (The Green Grid, WP #49, 2012).
 * carbon: ``facility energy in kWh * carbon_g_per_kwh`` (grams CO2e; the
-  location-based method of the GHG Protocol Scope 2 Guidance, 2015).
+  location-based method of the GHG Protocol Scope 2 Guidance, 2015). A site
+  with an hourly series charges each hour's energy at that hour's intensity
+  (:mod:`scheduler.hourly`, which also gives ``carbon_by_hour``).
+* links (platforms with a ``network:``): bytes and ``idle_w * M +
+  j_per_byte * bytes`` per link; link energy counts in ``energy_j``.
 * cost: per device, ``usd_per_hour / 3600`` times ``M`` for ``reserved``
   billing, or times ``sum(share * duration)`` for ``per-use``.
 * utilisation: ``sum(share * duration) / M`` per device.
@@ -40,6 +44,7 @@ import numpy as np
 
 from devices.device import PER_USE
 from devices.platform import Platform
+from scheduler import hourly
 from scheduler.trace import Trace
 
 J_PER_KWH = 3.6e6
@@ -80,6 +85,10 @@ class Metrics:
     fidelity_source: dict[str, str] = field(default_factory=dict)
     fidelity_mean: float | None = None
     fidelity_min: float | None = None
+    #: Per named network link: transfers, bytes and energy (scheduler.hourly.LinkMetrics).
+    links: list = field(default_factory=list)
+    #: Per hour of the run: intensity, facility energy and carbon (scheduler.hourly.carbon_by_hour).
+    carbon_by_hour: list = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -115,11 +124,15 @@ def compute(trace: Trace, platform: Platform, problem: Any = None) -> Metrics:
             utilisation=busy / makespan if makespan else 0.0,
             energy_j=energy, idle_energy_j=energy - d.busy_w * busy,
             cost_usd=d.usd_per_hour * billed / 3600.0))
-    energy = sum(m.energy_j for m in devices)
+    links = hourly.link_metrics(trace, platform, makespan)
+    energy = sum(m.energy_j for m in devices) + sum(m.energy_j for m in links)
     facility = energy * platform.pue
+    by_hour = hourly.carbon_by_hour(trace, platform, makespan)
     metrics = Metrics(
         makespan=makespan, energy_j=energy, facility_energy_j=facility,
-        carbon_g=facility / J_PER_KWH * platform.carbon_g_per_kwh,
+        carbon_g=(facility / J_PER_KWH * platform.carbon_g_per_kwh if platform.carbon_series is None
+                  else sum(h["carbon_g"] for h in by_hour)),
+        links=links, carbon_by_hour=by_hour,
         cost_usd=sum(m.cost_usd for m in devices), devices=devices, task_energy_j=task_energy,
         task_cost_usd=task_cost, wasted_energy_j=wasted_j, wasted_cost_usd=wasted_usd, failed_attempts=failed_attempts)
     if problem is not None and makespan > 0:
@@ -134,10 +147,13 @@ def compute(trace: Trace, platform: Platform, problem: Any = None) -> Metrics:
 
 def _task_figures(metrics: Metrics, trace: Trace, platform: Platform, problem: Any) -> None:
     g_per_j = platform.pue / J_PER_KWH * platform.carbon_g_per_kwh
+    if platform.carbon_series is not None:
+        metrics.task_carbon_g.update(hourly.task_carbon(trace, platform, metrics.task_energy_j))
     for run in trace.tasks:
         if run.status != "done":
             continue
-        metrics.task_carbon_g[run.task] = metrics.task_energy_j.get(run.task, 0.0) * g_per_j
+        if platform.carbon_series is None:
+            metrics.task_carbon_g[run.task] = metrics.task_energy_j.get(run.task, 0.0) * g_per_j
         if problem is not None:
             task = problem.tasks[problem.workflow.index[run.task]]
             if task.kind == "quantum":

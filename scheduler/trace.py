@@ -36,6 +36,8 @@ class Transfer:
     start: float
     finish: float
     data_bytes: float = 0.0
+    #: Named network links the data crossed (devices/network.py), in order; () off the network.
+    links: tuple[str, ...] = ()
 
 
 @dataclass
@@ -73,11 +75,11 @@ class Trace:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["type", "task", "device", "start", "finish", "share", "status",
-                         "src_device", "data_bytes"])
+                         "src_device", "data_bytes", "links"])
         for r in self.tasks:
             writer.writerow(["task", r.task, r.device, repr(r.start), repr(r.finish), repr(r.share),
-                             r.status, "", ""])
+                             r.status, "", "", ""])
         for t in self.transfers:
             writer.writerow(["transfer", f"{t.src}->{t.dst}", t.dst_device, repr(t.start), repr(t.finish),
-                             "", "", t.src_device, repr(t.data_bytes)])
+                             "", "", t.src_device, repr(t.data_bytes), "|".join(t.links)])
         return out.getvalue()

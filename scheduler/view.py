@@ -161,6 +161,11 @@ class View:
         self._slot_free[p] = [free_at] * len(self._slot_free[p])
         self._last_start[p] = self.now
 
+    def wake_at(self, t: float) -> None:
+        """Ask the engine to call the policy again at time ``t``, ready tasks or not
+        held back (a policy that waits for a greener hour or a cheaper price)."""
+        self._engine._wake_at(t)
+
     def take_placed(self) -> list[int]:
         placed, self._placed = self._placed, []
         self._placed_set.clear()

@@ -61,14 +61,16 @@ def build_platform(spec: RunSpec, workflow: Any):
                             default_link=platform.default_link,
                             pue=site.get("pue", platform.pue),
                             carbon_g_per_kwh=site.get("carbon_g_per_kwh", platform.carbon_g_per_kwh),
-                            source=platform.source, meta=platform.meta)
+                            source=platform.source, meta=platform.meta, network=platform.network,
+                            carbon_series=platform.carbon_series, start=platform.start)
     return platform
 
 
 def _named_links(platform: Any) -> dict:
     seen: dict = {}
+    routed = platform.network.routes if platform.network else {}
     for (a, b), link in platform.links.items():
-        if (b, a) not in seen:
+        if (b, a) not in seen and (a, b) not in routed:
             seen[a, b] = link
     return seen
 

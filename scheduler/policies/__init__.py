@@ -52,6 +52,7 @@ BUILTIN: dict[str, str] = {
     "weighted": "scheduler.policies.multiobjective:Weighted",
     "energy-heft": "scheduler.policies.multiobjective:EnergyHEFT",
     "deadline": "scheduler.policies.multiobjective:Deadline",
+    "carbon-aware": "scheduler.policies.carbon_aware:CarbonAware",
     # under faults
     "failure-aware": "scheduler.policies.failure_aware:FailureAware",
 }

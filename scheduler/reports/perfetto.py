@@ -5,7 +5,10 @@ Format: the Trace Event Format (Google, "Trace Event Format", 2016; the
 ``traceEvents`` array of "complete" events ``ph: "X"`` with ``ts`` and
 ``dur`` in microseconds, and ``ph: "M"`` metadata events naming processes
 and threads). Each device is a thread of the process "devices"; each pair
-of devices that moved data is a thread of the process "transfers".
+of devices that moved data is a thread of the process "transfers"; each
+named network link a transfer crossed is a thread of the process "links"
+(the transfer's mean rate and its share of the link's bandwidth in its
+args), with a counter of the transfers on it at once (``ph: "C"``).
 """
 
 from __future__ import annotations
@@ -68,8 +71,40 @@ def trace_events(run_folder: str | Path) -> dict[str, Any]:
             events.append({"ph": "X", "pid": 2, "tid": links[pair], "name": r["task"], "cat": "transfer",
                            "ts": start * US, "dur": (finish - start) * US,
                            "args": {"data_bytes": float(r["data_bytes"] or 0)}})
+    _link_events(rows, info, events)
     return {"traceEvents": events, "displayTimeUnit": "ms",
             "otherData": {k: info.get("summary", {}).get(k) for k in ("workflow", "platform", "policy", "seed")}}
+
+
+def _link_events(rows: list[dict[str, str]], info: dict[str, Any], events: list[dict[str, Any]]) -> None:
+    bandwidth = {k["link"]: k["bandwidth"] for k in info.get("summary", {}).get("links", [])}
+    tid: dict[str, int] = {}
+    changes: dict[str, list[tuple[float, int]]] = {}
+    for r in rows:
+        if r["type"] != "transfer" or not r.get("links"):
+            continue
+        start, finish = float(r["start"]), float(r["finish"])
+        nbytes = float(r["data_bytes"] or 0)
+        rate = nbytes / (finish - start) if finish > start else 0.0
+        for link in r["links"].split("|"):
+            if link not in tid:
+                tid[link] = len(tid) + 1
+                events.append({"ph": "M", "pid": 3, "tid": tid[link], "name": "thread_name", "args": {"name": link}})
+            args: dict[str, Any] = {"data_bytes": nbytes, "mean_rate_Bps": rate}
+            if bandwidth.get(link):
+                args["mean_share"] = rate / bandwidth[link]
+            events.append({"ph": "X", "pid": 3, "tid": tid[link], "name": r["task"], "cat": "link",
+                           "ts": start * US, "dur": (finish - start) * US, "args": args})
+            changes.setdefault(link, []).extend(((start, 1), (finish, -1)))
+    if not tid:
+        return
+    events.append({"ph": "M", "pid": 3, "name": "process_name", "args": {"name": "links"}})
+    for link, points in changes.items():
+        active = 0
+        for at, step in sorted(points):
+            active += step
+            events.append({"ph": "C", "pid": 3, "name": f"{link} transfers", "ts": at * US,
+                           "args": {"transfers": active}})
 
 
 def export(run_folder: str | Path, path: str | Path) -> Path:

@@ -64,7 +64,15 @@ def gantt_chart(run_folder: str | Path, path: str | Path, *, max_transfers: int 
         if r["type"] == "task" and r["device"] not in devices:
             devices.append(r["device"])
     y = {d: i for i, d in enumerate(devices)}
-    fig, ax = plt.subplots(figsize=(10, 1.2 + 0.45 * len(devices)))
+    # Named network links get a row each below the devices: the transfers crossing them.
+    link_rows = [r for r in rows if r["type"] == "transfer" and r.get("links")]
+    link_names = [k["link"] for k in summary.get("links", [])]
+    for r in link_rows:
+        for link in r["links"].split("|"):
+            if link not in link_names:
+                link_names.append(link)
+    link_y = {f"link {k}": len(devices) + i for i, k in enumerate(link_names)}
+    fig, ax = plt.subplots(figsize=(10, 1.2 + 0.45 * (len(devices) + len(link_y))))
     used = set()
     for r in rows:
         if r["type"] != "task":
@@ -84,7 +92,13 @@ def gantt_chart(run_folder: str | Path, path: str | Path, *, max_transfers: int 
         segments = [((float(t["start"]), y[t["src_device"]]), (float(t["finish"]), y[t["device"]]))
                     for t in transfers]
         ax.add_collection(LineCollection(segments, colors="grey", linewidths=0.6, alpha=0.6))
-    ax.set_yticks(range(len(devices)), devices)
+    if link_rows and len(link_rows) <= max_transfers:
+        for r in link_rows:
+            start, finish = float(r["start"]), float(r["finish"])
+            for link in r["links"].split("|"):
+                ax.barh(link_y[f"link {link}"], finish - start, left=start, height=0.5, color="grey",
+                        alpha=0.25, edgecolor="black", linewidth=0.2)
+    ax.set_yticks(range(len(devices) + len(link_y)), devices + list(link_y))
     ax.invert_yaxis()
     ax.set_xlabel("time (s)")
     ax.set_title(f"{summary.get('workflow', '')} on {summary.get('platform', '')} under "

@@ -1,0 +1,204 @@
+"""Network area: our max-min flow model against SimGrid 4.1 on the same links, routes and flows.
+
+A *case* is plain data: links ``[name, bandwidth B/s, latency s]``, directed
+routes ``[src, dst, [link names]]`` and flows ``[start s, src, dst, bytes]``.
+:func:`ours` runs it on :class:`scheduler.network.FlowModel`; :func:`simgrid`
+runs it on SimGrid's Python API in a child process (SimGrid allows one engine
+per process), with SimGrid's CM02 model and no correction factors::
+
+    network/model:CM02  network/latency-factor:1  network/bandwidth-factor:1
+    network/weight-S:0  network/TCP-gamma:0  network/crosstraffic:0
+
+CM02 weighs a flow by ``1 / its route latency``; every case here gives the
+flows that meet on a link the same route latency, where that weighting is
+pure max-min (the model of :mod:`scheduler.network`).
+
+``python -m benchmarks.bench.network simgrid < case.json`` prints SimGrid's
+finish times and its build and run seconds as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from typing import Any
+
+import numpy as np
+import simpy
+
+from scheduler.network import FlowModel
+
+SIMGRID_CONFIG = ["network/model:CM02", "network/latency-factor:1", "network/bandwidth-factor:1",
+                  "network/weight-S:0", "network/TCP-gamma:0", "network/crosstraffic:0"]
+
+
+def have_simgrid() -> bool:
+    try:
+        import simgrid  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def ours(case: dict[str, Any]) -> list[float]:
+    """Finish time of each flow under :class:`FlowModel`."""
+    env = simpy.Environment()
+    index = {name: k for k, (name, _, _) in enumerate(case["links"])}
+    latency = [lat for _, _, lat in case["links"]]
+    model = FlowModel(env, [bw for _, bw, _ in case["links"]])
+    routes = {(s, d): tuple(index[n] for n in names) for s, d, names in case["routes"]}
+    finish = [0.0] * len(case["flows"])
+    order = sorted(range(len(case["flows"])), key=lambda k: (case["flows"][k][0], k))
+
+    def launcher():
+        for k in order:
+            start, src, dst, nbytes = case["flows"][k]
+            if start > env.now:
+                yield env.timeout(start - env.now)
+            route = routes[src, dst]
+            model.start(route, nbytes, sum(latency[link] for link in route),
+                        lambda k=k: finish.__setitem__(k, env.now))
+
+    env.process(launcher())
+    env.run()
+    return finish
+
+
+def _simgrid_child(case: dict[str, Any]) -> dict[str, Any]:
+    import simgrid
+    from simgrid import ActivitySet, Comm, Engine, LinkInRoute, this_actor
+
+    t0 = time.perf_counter()
+    engine = Engine(["bench"] + [f"--cfg={c}" for c in SIMGRID_CONFIG] + ["--log=root.thres:critical"])
+    zone = engine.netzone_root
+    hosts = {}
+    names = sorted({h for _, s, d, _ in case["flows"] for h in (s, d)} | {h for s, d, _ in case["routes"] for h in (s, d)})
+    for name in names:
+        hosts[name] = zone.add_host(name, 1.0).seal()
+    links = {}
+    for name, bw, lat in case["links"]:
+        links[name] = zone.add_link(name, float(bw)).set_latency(float(lat)).seal()
+    for src, dst, route in case["routes"]:
+        zone.add_route(hosts[src], hosts[dst], [LinkInRoute(links[n]) for n in route], False)
+    zone.seal()
+    flows = case["flows"]
+    order = sorted(range(len(flows)), key=lambda k: (flows[k][0], k))
+    comms: list[Any] = [None] * len(flows)
+
+    def launcher():
+        pending = ActivitySet()
+        for k in order:
+            start, src, dst, nbytes = flows[k]
+            if start > Engine.clock:
+                this_actor.sleep_until(start)
+            comms[k] = Comm.sendto_async(hosts[src], hosts[dst], int(nbytes))
+            pending.push(comms[k])
+        pending.wait_all()
+
+    hosts[names[0]].add_actor("launcher", launcher)
+    t1 = time.perf_counter()
+    engine.run()
+    t2 = time.perf_counter()
+    return {"finish": [c.finish_time for c in comms], "build_s": t1 - t0, "run_s": t2 - t1,
+            "version": getattr(simgrid, "__version__", "?")}
+
+
+def simgrid(case: dict[str, Any], timeout: float = 600) -> dict[str, Any]:
+    """SimGrid's finish times of ``case`` (and its build and run seconds), from a child process."""
+    done = subprocess.run([sys.executable, "-m", "benchmarks.bench.network", "simgrid"], input=json.dumps(case),
+                          capture_output=True, text=True, timeout=timeout, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"simgrid child failed: {done.stderr.strip()[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# -- the validation cases --------------------------------------------------------------
+
+
+def _flows(rng, pairs, n, *, spread=1.0):
+    out = []
+    for k in range(n):
+        src, dst = pairs[k % len(pairs)]
+        out.append([float(rng.uniform(0, spread)), src, dst, int(rng.uniform(5e7, 1e9))])
+    return out
+
+
+def _both_ways(routes):
+    return [r for s, d, names in routes for r in ([s, d, names], [d, s, names[::-1]])]
+
+
+def star(n: int, seed: int = 0) -> dict[str, Any]:
+    """8 hosts on one switch, each by its own link (10 us, 1-10 GB/s); flows between random pairs."""
+    rng = np.random.default_rng([seed, 1])
+    hosts = [f"h{i}" for i in range(8)]
+    links = [[f"l{i}", float(rng.choice([1e9, 2.5e9, 1e10])), 1e-5] for i in range(8)]
+    routes = _both_ways([[a, b, [f"l{i}", f"l{j}"]] for i, a in enumerate(hosts) for j, b in enumerate(hosts) if i < j])
+    pairs = [(hosts[i], hosts[j]) for i, j in (rng.choice(8, 2, replace=False) for _ in range(n))]
+    return {"name": f"star-{n}", "links": links, "routes": routes, "flows": _flows(rng, pairs, n)}
+
+
+def tree(n: int, seed: int = 0) -> dict[str, Any]:
+    """Two levels: 4 racks of 4 hosts; host links 1 GB/s, 5 us; rack uplinks 2 GB/s, no latency
+    (so every route has 10 us); flows within and across racks."""
+    rng = np.random.default_rng([seed, 2])
+    hosts = [f"r{r}h{h}" for r in range(4) for h in range(4)]
+    links = [[f"host-{x}", 1e9, 5e-6] for x in hosts] + [[f"up{r}", 2e9, 0.0] for r in range(4)]
+    routes = []
+    for i, a in enumerate(hosts):
+        for b in hosts[i + 1:]:
+            ra, rb = a[:2], b[:2]
+            middle = [] if ra == rb else [f"up{ra[1]}", f"up{rb[1]}"]
+            routes.append([a, b, [f"host-{a}", *middle, f"host-{b}"]])
+    pairs = [(hosts[i], hosts[j]) for i, j in (rng.choice(16, 2, replace=False) for _ in range(n))]
+    return {"name": f"tree-{n}", "links": links, "routes": _both_ways(routes), "flows": _flows(rng, pairs, n)}
+
+
+def dumbbell(n: int, seed: int = 0) -> dict[str, Any]:
+    """Two groups of 4 hosts joined by one 1 GB/s bottleneck (1 ms); access links 10 GB/s, no latency."""
+    rng = np.random.default_rng([seed, 3])
+    left, right = [f"a{i}" for i in range(4)], [f"b{i}" for i in range(4)]
+    links = [[f"acc-{h}", 1e10, 0.0] for h in left + right] + [["bottleneck", 1e9, 1e-3]]
+    routes = _both_ways([[a, b, [f"acc-{a}", "bottleneck", f"acc-{b}"]] for a in left for b in right])
+    pairs = [(left[int(rng.integers(4))], right[int(rng.integers(4))]) for _ in range(n)]
+    pairs = [p if k % 3 else p[::-1] for k, p in enumerate(pairs)]  # both directions share the bottleneck
+    return {"name": f"dumbbell-{n}", "links": links, "routes": routes, "flows": _flows(rng, pairs, n)}
+
+
+def fan_in(n: int, seed: int = 0) -> dict[str, Any]:
+    """n senders of different access speeds into one receiver's 2 GB/s NIC (all routes 20 us)."""
+    rng = np.random.default_rng([seed, 4])
+    senders = [f"s{i}" for i in range(n)]
+    links = [[f"acc-{s}", float(rng.choice([2e8, 5e8, 1e9, 4e9])), 1e-5] for s in senders] + [["nic", 2e9, 1e-5]]
+    routes = _both_ways([[s, "sink", [f"acc-{s}", "nic"]] for s in senders])
+    return {"name": f"fan-in-{n}", "links": links, "routes": routes,
+            "flows": _flows(rng, [(s, "sink") for s in senders], n, spread=0.5)}
+
+
+def fan_out(n: int, seed: int = 0) -> dict[str, Any]:
+    """One source's 4 GB/s NIC to n receivers of different access speeds (all routes 20 us)."""
+    rng = np.random.default_rng([seed, 5])
+    receivers = [f"d{i}" for i in range(n)]
+    links = [["nic", 4e9, 1e-5]] + [[f"acc-{d}", float(rng.choice([2e8, 5e8, 1e9, 4e9])), 1e-5] for d in receivers]
+    routes = _both_ways([["source", d, ["nic", f"acc-{d}"]] for d in receivers])
+    return {"name": f"fan-out-{n}", "links": links, "routes": routes,
+            "flows": _flows(rng, [("source", d) for d in receivers], n, spread=0.5)}
+
+
+CASES = {"star": star, "tree": tree, "dumbbell": dumbbell, "fan-in": fan_in, "fan-out": fan_out}
+
+
+def max_relative_error(a: list[float], b: list[float]) -> float:
+    return max((abs(x - y) / max(abs(y), 1e-300) for x, y in zip(a, b)), default=0.0)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["simgrid"]:
+        print(json.dumps(_simgrid_child(json.loads(sys.stdin.read()))))
+    else:
+        for name, make in CASES.items():
+            for n in (2, 10, 50):
+                case = make(n)
+                theirs = simgrid(case)
+                print(f"{case['name']:>14}: max relative error {max_relative_error(ours(case), theirs['finish']):.2e}")
