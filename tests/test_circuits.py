@@ -185,3 +185,27 @@ def test_dynamic_circuit_simulates_end_to_end_under_every_kind_of_policy():
         result = simulate(workflow, platform, policy)
         assert result.metrics.makespan > 2.0
         assert 0.5 < result.metrics.fidelity_mean < 1.0
+
+
+# -- a public corpus no one here wrote (skipped unless fetched) ------------------------------
+
+QASMBENCH = Path("/work/.mirror/pnnl+QASMBench/repo")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not QASMBENCH.exists(), reason="QASMBench is not fetched (github:pnnl/QASMBench)")
+def test_qasmbench_small_and_medium_circuits_load_time_and_score(tmp_path):
+    """QASMBench (Li et al., ACM TQC 2023): every small/medium file loads except the 8 that
+    measure a register they never declare (Qiskit refuses those too), and every circuit of
+    at most 20 qubits, the dynamic ones included, is timed and scored on FakeTorino."""
+    from benchmarks.qasmbench import checkout, measure
+
+    report = measure(checkout(QASMBENCH, tmp_path), max_qubits=20)
+    assert report["files"] >= 120
+    assert all(f["stage"] == "load" and "'q' is not defined in this scope" in f["error"]
+               for f in report["failures"]), report["failures"]
+    assert report["loaded"] >= report["files"] - 8
+    timed = [c for c in report["circuits"] if "seconds" in c]
+    assert len(timed) == sum(c["qubits"] <= 20 for c in report["circuits"]) >= 100
+    assert sum(c["dynamic"] for c in timed) >= 5  # QASMBench has classical 'if' circuits
+    assert all(c["seconds"] > 2.0 and 0.0 <= c["esp"] <= 1.0 for c in timed)
