@@ -22,6 +22,9 @@ or ``torino``), or a synthetic ``GenericBackendV2`` of any size
   reset IBM inserts when ``init_qubits`` is on, the default) defaults to the
   longest calibrated ``reset`` duration among the qubits the circuit uses.
   ``job_overhead_s`` (2 s) is the per-job overhead IBM's guide quotes.
+  A dynamic circuit (if_else, switch_case, for_loop) is timed on its worst
+  case by :mod:`devices.circuit_timing`, each feed-forward on that path
+  adding ``feedforward_s``; a while loop has no bound and cannot run.
 * **fidelity**: the estimated success probability (ESP): the product of
   ``1 - error`` over the transpiled circuit's gates and measurements, from
   the target's calibration (Nishio et al., "Extracting success from IBM's
@@ -68,6 +71,12 @@ DEFAULT_REP_DELAY_S = 250e-6
 TRANSPILE_SEED = 11
 #: Instructions that carry no error and take no part in ESP.
 NO_ERROR = frozenset({"barrier", "delay"})
+#: Feed-forward latency of a dynamic circuit's branch, seconds: the time from a mid-circuit
+#: measurement's end to the conditioned gates. ASSUMPTION: IBM documents none (the fake
+#: backends' ``conditional_latency`` is empty; the guide "Hardware considerations and limitations
+#: for classical feedforward and control flow" gives no figure); 1 us is the order of magnitude of
+#: the control-system round trip. Set ``feedforward_s`` per device.
+FEEDFORWARD_S = 1e-6
 
 
 @dataclass(frozen=True)
@@ -83,6 +92,8 @@ class Compiled:
     esp: float
     #: Physical qubits the circuit uses, in ascending order.
     qubits: tuple[int, ...]
+    #: Feed-forward points on a dynamic circuit's worst-case path (each adds the QPU's latency).
+    feedforwards: int = 0
 
 
 @dataclass(eq=False, repr=False)
@@ -104,6 +115,8 @@ class QPU(Device):
     reset_s: Any = None
     #: Whether each shot starts with IBM's implicit reset (primitive option init_qubits).
     init_qubits: Any = True
+    #: Feed-forward latency of a dynamic circuit's branch, seconds (see FEEDFORWARD_S).
+    feedforward_s: float = FEEDFORWARD_S
     #: Power draw around the clock, watts; sets idle_w and busy_w by attribution.
     power_w: float = 0.0
     #: dedicated (whole draw over the makespan) or shared (busy seconds only).
@@ -152,7 +165,8 @@ class QPU(Device):
         if not isinstance(self.init_qubits, bool):
             raise InputError(f"init_qubits must be true or false, got {self.init_qubits!r}",
                              source=source, item=item)
-        for key in ("job_overhead_s", "power_w", "usd_per_second", "queue_median_s", "queue_sigma"):
+        for key in ("job_overhead_s", "power_w", "usd_per_second", "queue_median_s", "queue_sigma",
+                    "feedforward_s"):
             if getattr(self, key) < 0:
                 raise InputError(f"{key} must be >= 0, got {getattr(self, key)}", source=source, item=item)
         self._backend_key = backend_key(self.backend, self.qubits, source=source, item=item)
@@ -232,7 +246,8 @@ class QPU(Device):
         reset = 0.0
         if self.init_qubits:
             reset = c.reset_s if self.reset_s is None else self.reset_s
-        return self.job_overhead_s + shots_of(task) * (self.rep_delay + c.duration_s + reset)
+        shot = self.rep_delay + c.duration_s + c.feedforwards * self.feedforward_s + reset
+        return self.job_overhead_s + shots_of(task) * shot
 
     def fidelity(self, task: Task) -> float:
         """Estimated success probability of ``task``'s transpiled circuit here."""
@@ -295,7 +310,8 @@ def load_backend(key: str) -> Any:
         if family == "generic":
             from qiskit.providers.fake_provider import GenericBackendV2
 
-            backend = GenericBackendV2(int(name), seed=TRANSPILE_SEED)
+            # control_flow adds if_else/for_loop/... without changing the seeded calibration
+            backend = GenericBackendV2(int(name), seed=TRANSPILE_SEED, control_flow=True)
         else:
             module = importlib.import_module(f"qiskit_ibm_runtime.fake_provider.backends.{name}")
             cls = next((obj for attr, obj in sorted(vars(module).items())
@@ -336,12 +352,23 @@ def compile_circuit(circuit: Any, backend: Any, optimization_level: int = 2) -> 
     from qiskit import transpile
     from qiskit.transpiler.exceptions import TranspilerError
 
+    from devices import circuit_timing
+
+    why = circuit_timing.unbounded_loop(circuit)
+    if why:
+        return why
     target = backend.target
     try:
         isa = transpile(circuit, target=target, optimization_level=optimization_level,
                         seed_transpiler=TRANSPILE_SEED)
     except TranspilerError as err:
-        return f"cannot be mapped onto {getattr(backend, 'name', 'the target')}: {err}"
+        return f"cannot be mapped onto {getattr(backend, 'name', 'the target')}: {_one_line(err)}"
+    except Exception as err:  # never a Qiskit traceback in planning: the reason, in one line
+        return f"cannot be transpiled for {getattr(backend, 'name', 'the target')}: {type(err).__name__}: {_one_line(err)}"
+    if circuit_timing.has_control_flow(isa):
+        timing = circuit_timing.worst_case(isa, target, FEEDFORWARD_S)
+        return Compiled(isa, timing.duration_s, _reset_s(target, timing.qubits), timing.esp,
+                        tuple(sorted(timing.qubits)), timing.feedforwards)
     index = {bit: i for i, bit in enumerate(isa.qubits)}
     esp = 1.0
     used: set[int] = set()
@@ -354,10 +381,20 @@ def compile_circuit(circuit: Any, backend: Any, optimization_level: int = 2) -> 
         props = target[name].get(qargs) if name in target else None
         if props is not None and props.error is not None:
             esp *= 1.0 - props.error
+    return Compiled(isa, float(isa.estimate_duration(target)), _reset_s(target, used), esp, tuple(sorted(used)))
+
+
+def _reset_s(target: Any, qubits: Any) -> float:
+    """The longest calibrated reset among ``qubits``, seconds."""
     reset = 0.0
     if "reset" in target:
-        for q in used:
+        for q in qubits:
             props = target["reset"].get((q,))
             if props is not None and props.duration:
                 reset = max(reset, props.duration)
-    return Compiled(isa, float(isa.estimate_duration(target)), reset, esp, tuple(sorted(used)))
+    return reset
+
+
+def _one_line(err: BaseException) -> str:
+    text = " ".join(str(err).split())
+    return text or type(err).__name__

@@ -51,6 +51,8 @@ SAMPLE_S = 2.0e-8
 
 #: Instructions that cost no sweep of the state.
 FREE = frozenset({"barrier", "measure", "delay"})
+#: Control flow, whose blocks are counted on their worst case (as devices.circuit_timing).
+CONTROL_FLOW = frozenset({"if_else", "while_loop", "for_loop", "switch_case", "box"})
 
 
 def statevector_bytes(num_qubits: int) -> float:
@@ -58,9 +60,27 @@ def statevector_bytes(num_qubits: int) -> float:
     return float(BYTES_PER_AMPLITUDE) * 2.0 ** num_qubits
 
 
-def gate_count(circuit: Any) -> int:
-    """Instructions that sweep the state (all but barriers, delays, measurements)."""
-    return sum(1 for inst in circuit.data if inst.operation.name not in FREE)
+def gate_count(circuit: Any) -> int | None:
+    """Instructions that sweep the state (all but barriers, delays, measurements), on a
+    dynamic circuit's worst-case path (the longest branch, loops by their bound); None for
+    a while loop, whose number of iterations is unknown."""
+    count = 0
+    for inst in circuit.data:
+        op = inst.operation
+        name = op.name
+        if name in FREE:
+            continue
+        blocks = getattr(op, "blocks", None) if name in CONTROL_FLOW else None
+        if not blocks:
+            count += 1
+            continue
+        if name == "while_loop":
+            return None
+        inner = [gate_count(b) for b in blocks]
+        if any(n is None for n in inner):
+            return None
+        count += max(inner) * (len(op.params[0]) if name == "for_loop" else 1)
+    return count
 
 
 def simulation_memory(task: Any) -> float:
@@ -80,6 +100,11 @@ def simulation_time(task: Any, flops_per_s: float, bytes_per_s: float) -> float 
         return None
     amplitudes = 2.0 ** circuit.num_qubits
     gates = gate_count(circuit)
-    sweep = max(gates * amplitudes * FLOPS_PER_AMPLITUDE * FP32_PER_FP64 / flops_per_s,
-                gates * amplitudes * BYTES_PER_AMPLITUDE_GATE / bytes_per_s)
-    return OVERHEAD_S + sweep / EFFICIENCY + SAMPLE_S * max(task.shots, 1) * circuit.num_qubits
+    if gates is None:  # an unbounded loop
+        return None
+    # A cut circuit's subexperiment task stands for several circuit variants of this shape
+    # (workloads.cutting), each simulated once; the shots are their total.
+    runs = max(int(task.meta.get("subexperiments", 1)), 1) if task.meta else 1
+    sweep = runs * max(gates * amplitudes * FLOPS_PER_AMPLITUDE * FP32_PER_FP64 / flops_per_s,
+                       gates * amplitudes * BYTES_PER_AMPLITUDE_GATE / bytes_per_s)
+    return runs * OVERHEAD_S + sweep / EFFICIENCY + SAMPLE_S * max(task.shots, 1) * circuit.num_qubits

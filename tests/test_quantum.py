@@ -101,7 +101,10 @@ def test_bad_qasm_is_an_input_error_naming_the_file(tmp_path):
     bad.write_text("OPENQASM 2.0;\nqreg q[2];\nfoo q[0];\n")
     with pytest.raises(InputError, match="bad.qasm: not valid OpenQASM 2"):
         load_workflow(bad)
-    (tmp_path / "none.qasm").write_text("qreg q[1];")
+    # No version line: read as Qiskit reads it (issue #12); nothing circuit-like at all: refused.
+    (tmp_path / "bare.qasm").write_text("include \"qelib1.inc\";\nqreg q[1];\nx q[0];")
+    assert load_workflow(tmp_path / "bare.qasm").tasks[0].circuit.num_qubits == 1
+    (tmp_path / "none.qasm").write_text("x q[0];")
     with pytest.raises(InputError, match="no 'OPENQASM"):
         load_workflow(tmp_path / "none.qasm")
 

@@ -1,0 +1,13 @@
+OPENQASM 2.0;
+include "qelib1.inc";
+qreg q[3];
+creg c[3];
+h q[0];
+cx q[0],q[1];
+barrier q[0],q[1];
+reset q[0];
+h q[0];
+barrier q;
+cx q[1],q[2];
+reset q[1];
+measure q -> c;
