@@ -158,7 +158,9 @@ class TenantQueue:
             self.ring.append(self.us)
         self.queues[self.us].append(-1)
         while True:
-            self._admit(self.free)
+            # FIFO: later arrivals are behind us. Fair-share: they may take a turn before ours. (So
+            # calls come at times >= the previous job's start, as the engine's one job at a time does.)
+            self._admit(self.free if self.fair else t)
             if self.ring[0] == self.us and self.queues[self.us][0] == -1:
                 self._serve_next()
                 break
