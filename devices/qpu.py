@@ -34,9 +34,14 @@ or ``torino``), or a synthetic ``GenericBackendV2`` of any size
   ``usd_per_second`` of QPU time. ``attribution: dedicated`` charges the
   whole draw over the makespan and bills reserved time; ``attribution:
   shared`` (a cloud QPU) charges only its busy seconds and bills per use.
-* **queue**: a shared QPU makes each job wait behind other users' jobs: a
-  lognormal draw (heavy-tailed) with median ``queue_median_s`` and shape
-  ``queue_sigma`` from the engine's per-device seeded stream.
+* **queue**: a shared QPU makes each job wait behind other users' jobs.
+  ``queue_model: sampled`` (the default): a lognormal draw (heavy-tailed)
+  with median ``queue_median_s`` and shape ``queue_sigma`` from the engine's
+  per-device seeded stream. ``queue_model: tenants``: other tenants' jobs
+  arrive (Poisson, offered load ``utilisation``, lognormal usages of mean
+  ``background_mean_s``) and the QPU serves them and ours in ``fifo`` or
+  ``fair-share`` order, so a wait is the queue a job meets
+  (:mod:`scheduler.qpu_service`).
 
 Qiskit is imported on first use, not when this module is imported.
 """
@@ -62,6 +67,22 @@ if TYPE_CHECKING:
 DEDICATED = "dedicated"
 SHARED = "shared"
 ATTRIBUTIONS = (DEDICATED, SHARED)
+SAMPLED = "sampled"
+TENANTS = "tenants"
+QUEUE_MODELS = (SAMPLED, TENANTS)
+FIFO = "fifo"
+FAIR_SHARE = "fair-share"
+QUEUE_ORDERS = (FIFO, FAIR_SHARE)
+#: Mean QPU usage of another tenant's job, seconds: Ravi et al., "Quantum computing in the cloud:
+#: analyzing job and machine characteristics", IISWC 2021 (arXiv:2203.13121): ~10 billion shots in
+#: ~6000 jobs on IBM QPUs, ~1.67 M executions per job, charged by IBM's quick estimate
+#: "2 + 0.00035 * executions" seconds ("Estimate job run time"): 2 + 0.00035 * 1.67e6 = 585 s.
+BACKGROUND_MEAN_S = 585.0
+#: Lognormal shape of background job usages. Assumption: a heavy tail (Ravi et al. report job sizes
+#: spanning orders of magnitude); 1.5, the shape the sampled queue uses.
+BACKGROUND_SIGMA = 1.5
+#: Other tenants sharing a fair-share queue. Assumption.
+TENANTS_DEFAULT = 20
 
 #: Shots when a quantum task gives none: the default of Qiskit's SamplerV2 (BackendSamplerV2).
 DEFAULT_SHOTS = 1024
@@ -127,6 +148,17 @@ class QPU(Device):
     queue_median_s: float = 0.0
     #: Lognormal shape of the queue wait (larger: heavier tail).
     queue_sigma: float = 1.0
+    #: "sampled" (a lognormal wait per queue entry) or "tenants" (other tenants' jobs, simulated).
+    queue_model: str = SAMPLED
+    #: Offered load of other tenants' jobs on a "tenants" queue: the fraction of time they keep it busy.
+    utilisation: float = 0.0
+    #: Mean and lognormal shape of another tenant's job usage, seconds.
+    background_mean_s: float = BACKGROUND_MEAN_S
+    background_sigma: float = BACKGROUND_SIGMA
+    #: "fifo", or "fair-share" (round-robin between tenants, ours one of them).
+    queue_order: str = FIFO
+    #: Other tenants on a fair-share queue.
+    tenants: int = TENANTS_DEFAULT
 
     def __post_init__(self) -> None:
         if self.power_w:
@@ -166,9 +198,23 @@ class QPU(Device):
             raise InputError(f"init_qubits must be true or false, got {self.init_qubits!r}",
                              source=source, item=item)
         for key in ("job_overhead_s", "power_w", "usd_per_second", "queue_median_s", "queue_sigma",
-                    "feedforward_s"):
+                    "feedforward_s", "background_sigma"):
             if getattr(self, key) < 0:
                 raise InputError(f"{key} must be >= 0, got {getattr(self, key)}", source=source, item=item)
+        if self.queue_model not in QUEUE_MODELS:
+            raise InputError(f"queue_model must be one of {', '.join(QUEUE_MODELS)}, got {self.queue_model!r}",
+                             source=source, item=item)
+        if self.queue_order not in QUEUE_ORDERS:
+            raise InputError(f"queue_order must be one of {', '.join(QUEUE_ORDERS)}, got {self.queue_order!r}",
+                             source=source, item=item)
+        if not 0 <= self.utilisation < 1:
+            raise InputError(f"utilisation must be in [0, 1) (at 1 or more the queue grows without bound), "
+                             f"got {self.utilisation}", source=source, item=item)
+        if not 0 < self.background_mean_s < math.inf:
+            raise InputError(f"background_mean_s must be a positive number of seconds, got {self.background_mean_s}",
+                             source=source, item=item)
+        if isinstance(self.tenants, bool) or not isinstance(self.tenants, int) or self.tenants < 1:
+            raise InputError(f"tenants must be an integer >= 1, got {self.tenants!r}", source=source, item=item)
         self._backend_key = backend_key(self.backend, self.qubits, source=source, item=item)
 
     # -- the backend -------------------------------------------------------------
@@ -259,6 +305,12 @@ class QPU(Device):
         if self.queue_median_s <= 0:
             return 0.0
         return float(rng.lognormal(math.log(self.queue_median_s), self.queue_sigma))
+
+    def mean_sampled_wait(self) -> float:
+        """The mean of the sampled wait: ``median * exp(sigma^2 / 2)`` (a lognormal's mean)."""
+        if self.queue_median_s <= 0:
+            return 0.0
+        return self.queue_median_s * math.exp(self.queue_sigma ** 2 / 2)
 
 
 #: (circuit fingerprint, backend key, optimization level) -> Compiled, or a reason it cannot run.

@@ -55,6 +55,8 @@ class Result:
             "speedup": m.speedup,
             "fidelity_mean": m.fidelity_mean,
             "fidelity_min": m.fidelity_min,
+            "queue_wait_s": m.queue_wait_s,
+            "session_idle_s": m.session_idle_s,
             "planned_makespan": self.plan.makespan if self.plan else None,
             "devices": [vars(d) for d in m.devices],
             **({"links": [vars(k) for k in m.links]} if m.links else {}),

@@ -39,7 +39,7 @@ from scheduler.policy import Plan, Policy, PolicyError
 from scheduler.problem import Problem, unrunnable_reason
 from scheduler.timelimit import ENV_VAR as _LIMIT_VAR
 from scheduler.timelimit import DecisionTimeout, configured_limit, time_limit
-from scheduler.trace import TaskRun, Trace, Transfer
+from scheduler.trace import TaskRun, Trace, Transfer, Wait
 from workloads.errors import InputError
 from workloads.memory import check_run
 from workloads.workflow import Workflow
@@ -89,6 +89,13 @@ class Engine:
         self._view = None
         #: One random stream per device, so that adding a device changes no other's draws.
         self.device_rngs = [np.random.default_rng([seed, j]) for j in range(len(self.devices))]
+        #: The QPU side of quantum jobs (sessions, batches, simulated tenants), when the run has any.
+        self.qpu_service = None
+        if workflow.groups or any(getattr(d, "queue_model", None) == "tenants" for d in self.devices):
+            from scheduler.qpu_service import QPUService
+
+            if QPUService.needed(self):
+                self.qpu_service = QPUService(self)
         #: Seconds one call into the policy may take (None: no limit); see :mod:`scheduler.timelimit`.
         #: Built-in policies are hybridsched's own code and run without one.
         self.decision_timeout = (None if type(policy).__module__.startswith("scheduler.policies.")
@@ -106,9 +113,12 @@ class Engine:
             self.ready = [i for i, w in enumerate(self.waiting_on) if w == 0]
             self._request_decision()
         self.env.run()
+        if self.qpu_service is not None:
+            self.qpu_service.close()
         self._check_complete()
         self.trace.tasks.sort(key=lambda r: (r.start, self.workflow.index[r.task]))
         self.trace.transfers.sort(key=lambda t: t.start)
+        self.trace.waits.sort(key=lambda w: w.start)
         return self.trace
 
     def _plan(self, problem: Problem, doing: str) -> Plan | None:
@@ -121,6 +131,8 @@ class Engine:
 
     def bind(self, i: int, p: int) -> None:
         """Queue task ``i`` on device ``p``; start the transfers it can."""
+        if self.qpu_service is not None:
+            self.qpu_service.bound(i, p)
         self.bound[i] = p
         self.queues[p].append(i)
         self.missing[i] = len(self.preds[i])
@@ -224,7 +236,14 @@ class Engine:
             queue.popleft()
             self.free_slots[p] -= need
             self._claimed(i, p, need)
-            wait = device.queue_wait(task, self.device_rngs[p])
+            service = self.qpu_service
+            if service is None:
+                wait = device.queue_wait(task, self.device_rngs[p])
+                if wait > 0:
+                    now = self.env.now
+                    self.trace.waits.append(Wait(task.id, device.name, now, now + wait, "queue"))
+            else:  # sessions, batches and simulated tenants decide the wait (and record it)
+                wait = service.claim(i, p, self.device_rngs[p])
             if wait > 0:  # the slot is held while other users' jobs run
                 self._later(i, wait, self._run, i, p, need)
             else:
@@ -243,6 +262,8 @@ class Engine:
         device = self.devices[p]
         self.free_slots[p] += need
         self.finish_at[i] = now
+        if self.qpu_service is not None:
+            self.qpu_service.finished(i, p, now)
         self.trace.tasks.append(TaskRun(self.tasks[i].id, device.name, start, now, need / device.slots))
         for v in self.succs[i]:
             self.waiting_on[v] -= 1

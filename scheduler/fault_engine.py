@@ -289,7 +289,8 @@ class FaultEngine(Engine):
         edges = [(u, v, {"data_bytes": a.get("data_bytes", 0.0), "cost": a.get("cost")})
                  for u, v, a in graph.subgraph(ids).edges(data=True)]
         edges.sort(key=lambda e: (self.workflow.index[e[0]], self.workflow.index[e[1]]))
-        rest = Workflow.build(self.workflow.name, tasks, edges, source=self.workflow.source)
+        rest = Workflow.build(self.workflow.name, tasks, edges, source=self.workflow.source,
+                              groups=self.workflow.groups)
         plan = self._plan(Problem(rest, platform), "re-planning after a fault")
         if plan is None:
             raise PolicyError("returned no plan when asked to re-plan after a fault",

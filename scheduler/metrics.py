@@ -16,6 +16,12 @@ Formulas (time in seconds, power in watts, energy in joules):
   j_per_byte * bytes`` per link; link energy counts in ``energy_j``.
 * cost: per device, ``usd_per_hour / 3600`` times ``M`` for ``reserved``
   billing, or times ``sum(share * duration)`` for ``per-use``.
+* QPU sessions (:mod:`scheduler.qpu_service`): a session's idle time on a
+  QPU (trace waits of kind ``session-idle``) is held, so it counts as busy
+  time in the QPU's ``per-use`` bill and its attributed energy (IBM: session
+  usage is the session's wall-clock time while active, idle included); no
+  task is charged for it. Queue waits cost nothing. ``queue_wait_s`` and
+  ``session_idle_s`` total them.
 * utilisation: ``sum(share * duration) / M`` per device.
 * task energy: ``busy_w * share * duration`` of its run (the device's busy
   power over its run); what is left of a device's energy is its idle energy.
@@ -89,6 +95,9 @@ class Metrics:
     links: list = field(default_factory=list)
     #: Per hour of the run: intensity, facility energy and carbon (scheduler.hourly.carbon_by_hour).
     carbon_by_hour: list = field(default_factory=list)
+    #: Seconds quantum jobs waited in QPU queues, and seconds sessions held a QPU idle.
+    queue_wait_s: float = 0.0
+    session_idle_s: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -114,11 +123,13 @@ def compute(trace: Trace, platform: Platform, problem: Any = None) -> Metrics:
             wasted_j += joules
             wasted_usd += dollars
             failed_attempts += 1
+    held = trace.wait_seconds("session-idle") if trace.waits else {}
     devices = []
     for d in platform.devices:
         busy = weighted_busy.get(d.name, 0.0)
-        energy = d.idle_w * makespan + (d.busy_w - d.idle_w) * busy
-        billed = busy if d.billing == PER_USE else makespan
+        billed_busy = busy + held.get(d.name, 0.0)  # a session's idle time is held: billed, powered
+        energy = d.idle_w * makespan + (d.busy_w - d.idle_w) * billed_busy
+        billed = billed_busy if d.billing == PER_USE else makespan
         devices.append(DeviceMetrics(
             device=d.name, kind=d.kind, busy_s=busy,
             utilisation=busy / makespan if makespan else 0.0,
@@ -134,7 +145,8 @@ def compute(trace: Trace, platform: Platform, problem: Any = None) -> Metrics:
                   else sum(h["carbon_g"] for h in by_hour)),
         links=links, carbon_by_hour=by_hour,
         cost_usd=sum(m.cost_usd for m in devices), devices=devices, task_energy_j=task_energy,
-        task_cost_usd=task_cost, wasted_energy_j=wasted_j, wasted_cost_usd=wasted_usd, failed_attempts=failed_attempts)
+        task_cost_usd=task_cost, wasted_energy_j=wasted_j, wasted_cost_usd=wasted_usd, failed_attempts=failed_attempts,
+        queue_wait_s=sum(trace.wait_seconds("queue").values()), session_idle_s=sum(held.values()))
     if problem is not None and makespan > 0:
         metrics.slr = makespan / cp_min_length(problem)
         sequential = sequential_time(problem)

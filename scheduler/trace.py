@@ -40,12 +40,29 @@ class Transfer:
     links: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class Wait:
+    """Time a task (``queue``) or a task group (``session-idle``) spent on a QPU without running.
+
+    ``queue``: the job waited behind other users' jobs, holding its place.
+    ``session-idle``: a session held the QPU between two of its jobs (billed).
+    """
+
+    task: str
+    device: str
+    start: float
+    finish: float
+    kind: str = "queue"
+
+
 @dataclass
 class Trace:
     """Task runs in start order, transfers in start order, and the run's notes."""
 
     tasks: list[TaskRun] = field(default_factory=list)
     transfers: list[Transfer] = field(default_factory=list)
+    #: Queue waits and session idle time on QPUs, in start order.
+    waits: list[Wait] = field(default_factory=list)
     #: Tasks that never completed (faults), with the reason.
     failed: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
@@ -70,8 +87,17 @@ class Trace:
         """The completed run of each task."""
         return {r.task: r for r in self.tasks if r.status == "done"}
 
+    def wait_seconds(self, kind: str) -> dict[str, float]:
+        """Per device, the seconds of waits of ``kind`` (``queue`` or ``session-idle``)."""
+        out: dict[str, float] = {}
+        for w in self.waits:
+            if w.kind == kind:
+                out[w.device] = out.get(w.device, 0.0) + (w.finish - w.start)
+        return out
+
     def to_csv(self) -> str:
-        """Task runs and transfers as one CSV table (``type`` tells them apart)."""
+        """Task runs, transfers and waits as one CSV table (``type`` tells them apart;
+        a wait's ``status`` is its kind)."""
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["type", "task", "device", "start", "finish", "share", "status",
@@ -82,4 +108,6 @@ class Trace:
         for t in self.transfers:
             writer.writerow(["transfer", f"{t.src}->{t.dst}", t.dst_device, repr(t.start), repr(t.finish),
                              "", "", t.src_device, repr(t.data_bytes), "|".join(t.links)])
+        for w in self.waits:
+            writer.writerow(["wait", w.task, w.device, repr(w.start), repr(w.finish), "", w.kind, "", "", ""])
         return out.getvalue()

@@ -97,6 +97,18 @@ class View:
         """When ``task`` would finish if placed on ``device`` now."""
         return self.start_time(task, device) + device.exec_time(task)
 
+    def expected_wait(self, task: Task, device: Device) -> float:
+        """Seconds a job of ``task`` placed on ``device`` now is expected to wait in the QPU's
+        queue before it runs: 0 off QPUs and inside an active session or batch of its group;
+        else the mean of a sampled queue, or the work a simulated tenants queue holds ahead of it
+        (:meth:`scheduler.qpu_service.QPUService.expected_wait`). Not part of :meth:`finish_time`,
+        which counts what the device's own bound work allows."""
+        service = self._engine.qpu_service
+        if service is None:
+            return device.mean_sampled_wait() if device.kind == "qpu" and hasattr(device, "mean_sampled_wait") \
+                else 0.0
+        return service.expected_wait(task, self._device_index[device.name], self.now)
+
     def energy(self, task: Task, device: Device) -> float:
         """Joules the task's run on ``device`` draws: busy power times its share times its time."""
         return device.busy_w * device.share(task) * device.exec_time(task)

@@ -171,8 +171,13 @@ def workflow_from_spec(data: dict, *, source: str | None = None, base: Path | No
             platform = load_platform(candidate if candidate.exists() else platform)
         else:
             platform = platform_from_spec(platform, source=f"{source}: platform" if source else None)
+    groups = None
+    if data.get("groups"):
+        from workloads.groups import group_from_spec
+
+        groups = {name: group_from_spec(name, spec, source=source) for name, spec in data["groups"].items()}
     return Workflow.build(data.get("name", Path(source).stem if source else "workflow"), tasks, edges,
-                          platform=platform, source=source)
+                          platform=platform, source=source, groups=groups)
 
 
 def _task_from_spec(spec: dict, i: int, source: str | None, base: Path | None) -> Task:
@@ -195,7 +200,7 @@ def _task_from_spec(spec: dict, i: int, source: str | None, base: Path | None) -
         circuit = read_circuit((base / spec["qasm"]) if base else Path(spec["qasm"]))
         kind = "quantum"
     return Task(tid, kind=kind, accelerator=spec.get("accelerator"), times=times, circuit=circuit,
-                meta=spec.get("meta") or {}, **fields)
+                meta=spec.get("meta") or {}, group=spec.get("group"), **fields)
 
 
 register_loader("cost-matrix", DATA_SUFFIXES, load_cost_matrix, _is_cost_matrix)

@@ -52,6 +52,8 @@ class Task:
     shots: int = 0
     #: Free-form annotations carried into traces (e.g. the generator's stage).
     meta: Mapping[str, Any] = field(default_factory=dict)
+    #: The task group (execution mode on a QPU, :mod:`workloads.groups`) it belongs to, if any.
+    group: str | None = None
 
     def table_time(self, device_name: str, device_kind: str) -> float | None:
         """The tabled execution time on a device, or None when not tabled."""

@@ -27,8 +27,10 @@ class Workflow:
     """
 
     def __init__(self, name: str, graph: nx.DiGraph, *, platform: Any = None,
-                 source: str | None = None):
+                 source: str | None = None, groups: dict | None = None):
         self.name = name
+        #: Task groups by name (:class:`workloads.groups.Group`): how quantum tasks meet a QPU.
+        self.groups: dict = dict(groups or {})
         self.graph = graph
         #: A platform the workflow carries with it (cost-matrix instances do).
         self.platform = platform
@@ -40,11 +42,12 @@ class Workflow:
     @classmethod
     def build(cls, name: str, tasks: Iterable[Task],
               edges: Iterable[tuple[str, str, dict[str, Any]]] = (), *,
-              platform: Any = None, source: str | None = None) -> "Workflow":
+              platform: Any = None, source: str | None = None, groups: Any = None) -> "Workflow":
         """Build and validate a workflow from tasks and ``(u, v, attrs)`` edges.
 
-        ``attrs`` may hold ``data_bytes`` and ``cost``. Raises InputError on a
-        duplicate id, an edge to an unknown task, a bad number or a cycle.
+        ``attrs`` may hold ``data_bytes`` and ``cost``; ``groups`` maps names to
+        :class:`~workloads.groups.Group`. Raises InputError on a duplicate id, an
+        edge to an unknown task, a bad number, a cycle or a bad group.
         """
         graph = nx.DiGraph(name=name)
         for task in tasks:
@@ -72,7 +75,12 @@ class Workflow:
             edges = nx.find_cycle(graph)
             cycle = " -> ".join([str(u) for u, _ in edges] + [str(edges[0][0])])
             raise InputError(f"the workflow has a cycle: {cycle}", source=source, item="edges")
-        return cls(name, graph, platform=platform, source=source)
+        workflow = cls(name, graph, platform=platform, source=source, groups=groups)
+        if workflow.groups or any(t.group is not None for t in workflow.tasks):
+            from workloads.groups import check_groups
+
+            check_groups(graph, workflow.tasks, workflow.groups, source=source)
+        return workflow
 
     def __len__(self) -> int:
         return len(self.tasks)

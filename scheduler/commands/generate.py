@@ -92,6 +92,8 @@ def write_workflow(workflow: Any, out: Path, *, generator: dict | None = None) -
             spec["qasm"] = f"{circuit_dir.name}/{path.name}"
         if task.shots:
             spec["shots"] = int(task.shots)
+        if task.group is not None:
+            spec["group"] = task.group
         if task.meta:
             spec["meta"] = dict(task.meta)
         tasks.append(spec)
@@ -111,6 +113,10 @@ def write_workflow(workflow: Any, out: Path, *, generator: dict | None = None) -
         from devices.platform import platform_to_spec
 
         doc["platform"] = platform_to_spec(workflow.platform)
+    if workflow.groups:
+        from workloads.groups import group_to_spec
+
+        doc["groups"] = {name: group_to_spec(g) for name, g in workflow.groups.items()}
     doc["tasks"] = tasks
     doc["edges"] = edges
     write_atomic(out, _dump(doc, out.suffix.lower() == ".json"))

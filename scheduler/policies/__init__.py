@@ -43,6 +43,7 @@ BUILTIN: dict[str, str] = {
     "sufferage-online": "scheduler.policies.batch_online:SufferageOnline",
     # immediate, one task at a time
     "greedy-eft": "scheduler.policies.greedy:GreedyEFT",
+    "queue-aware-eft": "scheduler.policies.queue_aware:QueueAwareEFT",
     "mct": "scheduler.policies.simple:MCT",
     "met": "scheduler.policies.simple:MET",
     "olb": "scheduler.policies.simple:OLB",

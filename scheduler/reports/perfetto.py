@@ -8,7 +8,9 @@ and threads). Each device is a thread of the process "devices"; each pair
 of devices that moved data is a thread of the process "transfers"; each
 named network link a transfer crossed is a thread of the process "links"
 (the transfer's mean rate and its share of the link's bandwidth in its
-args), with a counter of the transfers on it at once (``ph: "C"``).
+args), with a counter of the transfers on it at once (``ph: "C"``). QPU
+queue waits and session idle time are threads of the process "waits", one
+per device, categories ``queue`` and ``session-idle``.
 """
 
 from __future__ import annotations
@@ -55,9 +57,19 @@ def trace_events(run_folder: str | Path) -> dict[str, Any]:
         events.append({"ph": "M", "pid": 1, "tid": t, "name": "thread_name", "args": {"name": d}})
         events.append({"ph": "M", "pid": 1, "tid": t, "name": "thread_sort_index", "args": {"sort_index": t}})
     links: dict[str, int] = {}
+    waits: dict[str, int] = {}
     for r in rows:
         start, finish = float(r["start"]), float(r["finish"])
-        if r["type"] == "task":
+        if r["type"] == "wait":
+            if r["device"] not in waits:
+                if not waits:
+                    events.append({"ph": "M", "pid": 3, "name": "process_name", "args": {"name": "waits"}})
+                waits[r["device"]] = len(waits) + 1
+                events.append({"ph": "M", "pid": 3, "tid": waits[r["device"]], "name": "thread_name",
+                               "args": {"name": r["device"]}})
+            events.append({"ph": "X", "pid": 3, "tid": waits[r["device"]], "name": f"{r['status']}: {r['task']}",
+                           "cat": r["status"], "ts": start * US, "dur": (finish - start) * US, "args": {}})
+        elif r["type"] == "task":
             events.append({"ph": "X", "pid": 1, "tid": tid[r["device"]], "name": r["task"],
                            "cat": kinds.get(r["task"], "classical") + ("" if r["status"] == "done" else ",failed"),
                            "ts": start * US, "dur": (finish - start) * US,

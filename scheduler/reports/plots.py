@@ -2,7 +2,8 @@
 
 * ``gantt/RUN_ID.png``: one row per device, one bar per task run coloured by
   task kind (failed attempts hatched), transfers as grey lines from the
-  sending device's row to the receiving one's.
+  sending device's row to the receiving one's, QPU queue waits (dotted) and
+  session idle time as thin bars under the QPU's row.
 * ``pareto/WORKFLOW__PLATFORM.png``: each policy's mean time against energy
   and against cost; the Pareto front (``pareto.csv``) joined by a line.
 * ``energy-by-kind.png``: mean energy per device kind, stacked, per policy
@@ -19,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 KIND_COLOURS = {"classical": "#4C72B0", "quantum": "#8172B2"}
+#: QPU waits (trace rows of type "wait"): a queue wait, and a session holding the QPU idle (billed).
+WAIT_COLOURS = {"queue": "#DD8452", "session-idle": "#C44E52"}
 POLICY_MARKERS = "osD^v<>Pp*hX"
 
 
@@ -87,6 +90,14 @@ def gantt_chart(run_folder: str | Path, path: str | Path, *, max_transfers: int 
         if len(rows) <= 60:
             ax.text((start + finish) / 2, y[r["device"]], r["task"], ha="center", va="center",
                     fontsize=6, color="white", clip_on=True)
+    # QPU waits as their own states: a thin bar under the device's row (queue: hatched; session idle: billed).
+    waits = [r for r in rows if r["type"] == "wait" and r["device"] in y]
+    for r in waits:
+        start, finish = float(r["start"]), float(r["finish"])
+        used.add(r["status"])
+        ax.barh(y[r["device"]] + 0.38, finish - start, left=start, height=0.16,
+                color=WAIT_COLOURS.get(r["status"], "#BBBBBB"), linewidth=0,
+                hatch="..." if r["status"] == "queue" else None)
     transfers = [r for r in rows if r["type"] == "transfer" and r["src_device"] in y and r["device"] in y]
     if transfers and len(transfers) <= max_transfers:
         segments = [((float(t["start"]), y[t["src_device"]]), (float(t["finish"]), y[t["device"]]))
@@ -103,7 +114,8 @@ def gantt_chart(run_folder: str | Path, path: str | Path, *, max_transfers: int 
     ax.set_xlabel("time (s)")
     ax.set_title(f"{summary.get('workflow', '')} on {summary.get('platform', '')} under "
                  f"{summary.get('policy', '')} (makespan {summary.get('makespan', 0):.4g} s)", fontsize=9)
-    handles = [Patch(color=KIND_COLOURS.get(k, "#55A868"), label=k) for k in sorted(used)]
+    handles = [Patch(color=WAIT_COLOURS.get(k) or KIND_COLOURS.get(k, "#55A868"),
+                     label=f"{k} (wait)" if k in WAIT_COLOURS else k) for k in sorted(used)]
     if transfers:
         handles.append(Patch(color="grey", label=f"transfers ({len(transfers)})"
                              if len(transfers) <= max_transfers else f"{len(transfers)} transfers (not drawn)"))

@@ -29,6 +29,18 @@ def check_placement(circuits_on: str, generator: str) -> str | None:
     return None if circuits_on == "any" else circuits_on
 
 
+def circuit_group(mode: str, group: str, generator: str) -> tuple[dict, str | None]:
+    """``(groups, name)`` for a generator's circuits run in ``mode`` (job, session, batch):
+    no group for ``job`` (each circuit its own job); InputError for an unknown mode."""
+    from workloads.groups import JOB, MODES, make_group
+
+    if mode not in MODES:
+        raise InputError(f"mode must be one of {', '.join(MODES)}, got {mode!r}", item=f"generator {generator!r}")
+    if mode == JOB:
+        return {}, None
+    return {group: make_group(group, mode)}, group
+
+
 def positive(value: Any, name: str, generator: str, *, minimum: int = 1) -> int:
     """An integer parameter of at least ``minimum``; InputError otherwise."""
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
@@ -51,12 +63,14 @@ def classical(task_id: str, flops: float, mem_bytes: float, stage: str, *,
 
 
 def circuit_task(task_id: str, circuit: Any, shots: int, stage: str, accelerator: str | None,
-                 observables: list[str] | None = None) -> Task:
-    """A quantum task: a bound circuit, its shots, and the Pauli observables it estimates, if any."""
+                 observables: list[str] | None = None, group: str | None = None) -> Task:
+    """A quantum task: a bound circuit, its shots, the Pauli observables it estimates, if any,
+    and its task group (execution mode), if any."""
     meta: dict[str, Any] = {"stage": stage}
     if observables:
         meta["observables"] = observables
-    return Task(task_id, kind=QUANTUM, circuit=circuit, shots=shots, accelerator=accelerator, meta=meta)
+    return Task(task_id, kind=QUANTUM, circuit=circuit, shots=shots, accelerator=accelerator, meta=meta,
+                group=group)
 
 
 def counts_bytes(shots: int, num_clbits: int) -> float:

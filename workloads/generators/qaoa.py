@@ -21,16 +21,19 @@ import networkx as nx
 import numpy as np
 
 from workloads.errors import InputError
-from workloads.generators.hybrid_parts import (FLOAT_BYTES, check_placement, circuit_task, classical,
-                                               counts_bytes, positive)
+from workloads.generators.hybrid_parts import (FLOAT_BYTES, check_placement, circuit_group, circuit_task,
+                                               classical, counts_bytes, positive)
 from workloads.workflow import Workflow
 
 
 def qaoa_maxcut(nodes: int = 10, degree: int = 3, layers: int = 1, grid: int = 4, shots: int = 1000,
-                circuits_on: str = "qpu", seed: int = 0) -> Workflow:
-    """QAOA MaxCut on a random regular graph, swept over a ``grid x grid`` of angles."""
+                circuits_on: str = "qpu", mode: str = "session", seed: int = 0) -> Workflow:
+    """QAOA MaxCut on a random regular graph, swept over a ``grid x grid`` of angles; ``mode``:
+    its circuits run on a QPU in one ``session`` (default) or each as a ``job`` (the refinement
+    depends on the sweep, so one ``batch`` cannot hold them)."""
     name = "qaoa-maxcut"
     accelerator = check_placement(circuits_on, name)
+    task_groups, group = circuit_group(mode, "qaoa", name)
     nodes = positive(nodes, "nodes", name, minimum=2)
     layers = positive(layers, "layers", name)
     grid = positive(grid, "grid", name)
@@ -57,7 +60,7 @@ def qaoa_maxcut(nodes: int = 10, degree: int = 3, layers: int = 1, grid: int = 4
             sid, cid = f"sweep_{i}_{j}", f"cut_{i}_{j}"
             circuit = qaoa_circuit(nodes, edges_g, [gamma] * layers, [beta] * layers)
             circuit.name = f"qaoa_{nodes}n_{i}_{j}"
-            tasks.append(circuit_task(sid, circuit, shots, "sweep", accelerator))
+            tasks.append(circuit_task(sid, circuit, shots, "sweep", accelerator, group=group))
             tasks.append(classical(cid, cut_flops, result_bytes + graph_bytes, "postprocess", accelerator="cpu"))
             edges += [("graph", sid, {"data_bytes": graph_bytes}), (sid, cid, {"data_bytes": result_bytes}),
                       ("graph", cid, {"data_bytes": graph_bytes}), (cid, "select", {"data_bytes": 2.0 * FLOAT_BYTES})]
@@ -65,12 +68,12 @@ def qaoa_maxcut(nodes: int = 10, degree: int = 3, layers: int = 1, grid: int = 4
     best_gamma, best_beta = gammas[rng.integers(grid)], betas[rng.integers(grid)]
     refine = qaoa_circuit(nodes, edges_g, [best_gamma] * layers, [best_beta] * layers)
     refine.name = f"qaoa_{nodes}n_refine"
-    tasks.append(circuit_task("refine", refine, 4 * shots, "refine", accelerator))
+    tasks.append(circuit_task("refine", refine, 4 * shots, "refine", accelerator, group=group))
     tasks.append(classical("solution", 4 * cut_flops, 4 * result_bytes, "postprocess", accelerator="cpu"))
     edges += [("select", "refine", {"data_bytes": 2.0 * FLOAT_BYTES * layers}),
               ("refine", "solution", {"data_bytes": 4 * result_bytes}),
               ("graph", "solution", {"data_bytes": graph_bytes})]
-    return Workflow.build(f"qaoa-maxcut-{nodes}n-p{layers}-{grid}x{grid}", tasks, edges)
+    return Workflow.build(f"qaoa-maxcut-{nodes}n-p{layers}-{grid}x{grid}", tasks, edges, groups=task_groups)
 
 
 def qaoa_circuit(nodes: int, edges: list[tuple[int, int]], gammas: list[float], betas: list[float]):

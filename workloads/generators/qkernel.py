@@ -16,18 +16,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from workloads.generators.hybrid_parts import (FLOAT_BYTES, check_placement, circuit_task, classical,
-                                               counts_bytes, positive)
+from workloads.generators.hybrid_parts import (FLOAT_BYTES, check_placement, circuit_group, circuit_task,
+                                               classical, counts_bytes, positive)
 from workloads.workflow import Workflow
 
 
 def quantum_kernel(samples: int = 8, test_samples: int = 4, features: int = 4, reps: int = 2,
-                   shots: int = 1000, circuits_on: str = "qpu", seed: int = 0) -> Workflow:
-    """A quantum-kernel SVM on seeded synthetic data (one qubit per feature)."""
+                   shots: int = 1000, circuits_on: str = "qpu", mode: str = "batch", seed: int = 0) -> Workflow:
+    """A quantum-kernel SVM on seeded synthetic data (one qubit per feature); ``mode``: its
+    (independent) kernel circuits run on a QPU as one ``batch`` (default), one ``session``, or
+    each as a ``job``."""
     from qiskit.circuit.library import zz_feature_map
 
     name = "quantum-kernel"
     accelerator = check_placement(circuits_on, name)
+    task_groups, group = circuit_group(mode, "qkernel", name)
     samples = positive(samples, "samples", name, minimum=2)
     test_samples = positive(test_samples, "test_samples", name)
     features = positive(features, "features", name, minimum=2)
@@ -61,12 +64,12 @@ def quantum_kernel(samples: int = 8, test_samples: int = 4, features: int = 4, r
         for j in range(i + 1, samples):
             kid = f"k_{i}_{j}"
             tasks.append(circuit_task(kid, kernel_circuit(points[i], points[j], kid), shots, "train-kernel",
-                                      accelerator))
+                                      accelerator, group=group))
             edges += [("prepare", kid, {"data_bytes": 2 * point_bytes}), (kid, "assemble", {"data_bytes": result_bytes})]
     for t in range(test_samples):
         for j in range(samples):
             tid = f"t_{t}_{j}"
             tasks.append(circuit_task(tid, kernel_circuit(points[samples + t], points[j], tid), shots,
-                                      "test-kernel", accelerator))
+                                      "test-kernel", accelerator, group=group))
             edges += [("prepare", tid, {"data_bytes": 2 * point_bytes}), (tid, "predict", {"data_bytes": result_bytes})]
-    return Workflow.build(f"quantum-kernel-{features}f-{samples}x{test_samples}", tasks, edges)
+    return Workflow.build(f"quantum-kernel-{features}f-{samples}x{test_samples}", tasks, edges, groups=task_groups)

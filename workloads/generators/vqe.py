@@ -30,8 +30,8 @@ from __future__ import annotations
 import numpy as np
 
 from workloads.errors import InputError
-from workloads.generators.hybrid_parts import (FLOAT_BYTES, check_placement, circuit_task, classical,
-                                               counts_bytes, measure_in_basis, positive)
+from workloads.generators.hybrid_parts import (FLOAT_BYTES, check_placement, circuit_group, circuit_task,
+                                               classical, counts_bytes, measure_in_basis, positive)
 from workloads.workflow import Workflow
 
 #: H2, STO-3G, 0.735 A, parity mapping with two-qubit reduction (Qiskit textbook VQE chapter).
@@ -41,13 +41,16 @@ MOLECULES = ("h2", "synthetic")
 
 
 def vqe(molecule: str = "h2", qubits: int = 6, terms: int = 40, iterations: int = 8, reps: int = 2,
-        shots: int = 4000, circuits_on: str = "qpu", seed: int = 0) -> Workflow:
-    """A VQE run of ``iterations`` optimiser steps; ``qubits`` and ``terms`` apply to ``synthetic``."""
+        shots: int = 4000, circuits_on: str = "qpu", mode: str = "session", seed: int = 0) -> Workflow:
+    """A VQE run of ``iterations`` optimiser steps; ``qubits`` and ``terms`` apply to ``synthetic``.
+    ``mode``: its circuits run on a QPU in one ``session`` (default), one ``batch`` cannot hold
+    them (iterations depend on each other), or each as a ``job``."""
     from qiskit.circuit.library import efficient_su2
     from qiskit.quantum_info import SparsePauliOp
 
     name = "vqe"
     accelerator = check_placement(circuits_on, name)
+    task_groups, group = circuit_group(mode, "vqe", name)
     iterations = positive(iterations, "iterations", name)
     reps = positive(reps, "reps", name)
     shots = positive(shots, "shots", name)
@@ -98,14 +101,14 @@ def vqe(molecule: str = "h2", qubits: int = 6, terms: int = 40, iterations: int 
             circuit.name = f"vqe_{tag}_{k}_{g}"
             cid = f"circuit_{k}_{g}"
             tasks.append(circuit_task(cid, circuit, shots, "estimator", accelerator,
-                                      observables=measured_groups[g][1]))
+                                      observables=measured_groups[g][1], group=group))
             edges.append((step, cid, {"data_bytes": float(param_bytes)}))
             edges.append((cid, energy, {"data_bytes": shots_bytes}))
         edges.append((step, energy, {"data_bytes": float(param_bytes)}))
         previous = energy
     tasks.append(classical("report", 1e3 * iterations, FLOAT_BYTES * iterations, "report", accelerator="cpu"))
     edges.append((previous, "report", {"data_bytes": float(FLOAT_BYTES * iterations)}))
-    return Workflow.build(f"vqe-{tag}-{iterations}it", tasks, edges)
+    return Workflow.build(f"vqe-{tag}-{iterations}it", tasks, edges, groups=task_groups)
 
 
 def _basis(labels: list[str]) -> str:
