@@ -52,6 +52,10 @@ BUILTIN: dict[str, str] = {
     "failure-aware": "scheduler.policies.failure_aware:FailureAware",
 }
 
+#: A trained policy (docs/rl.md): ``rl:PATH`` or ``rl`` with ``weights=PATH``; not in BUILTIN
+#: because it cannot run without its weights file (which is data: it runs no code).
+LEARNED = "scheduler.rl.policy:Learned"
+
 
 def _import_attr(target: str, item: str) -> Any:
     module_name, _, attr = target.rpartition(":")
@@ -94,6 +98,8 @@ def policy_class(name: str) -> type[Policy]:
     item = f"policy {name!r}"
     if name in BUILTIN:
         cls = _import_attr(BUILTIN[name], item)
+    elif name == "rl" or name.startswith("rl:"):
+        cls = _import_attr(LEARNED, item)
     else:
         found = plugins().get(name)
         if found is not None:
@@ -124,6 +130,8 @@ def parse_options(pairs: list[str]) -> dict[str, Any]:
 def make_policy(name: str, *, seed: int = 0, **options: Any) -> Policy:
     """An instance of the named policy, seeded."""
     cls = policy_class(name)
+    if name.startswith("rl:"):  # rl:PATH names the weights file
+        options = {**options, "weights": name[3:]}
     try:
         policy = cls(seed=seed, **options)
     except InputError:

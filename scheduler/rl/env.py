@@ -32,6 +32,8 @@ from scheduler.rl.episode import (METRICS, Episode, Instance, final_figures, obs
 from workloads.errors import InputError
 from workloads.workflow import Workflow
 
+#: Upper bound of the observation's features.
+OBS_HIGH = 1000.0
 WorkflowSpec = str | Path | Workflow | Callable[[np.random.Generator], Workflow]
 
 
@@ -133,7 +135,8 @@ class ScheduleEnv(gym.Env):
                              f"got {max_devices!r}", item="max_devices")
         self.max_devices = int(max_devices if max_devices is not None else devices)
         self.action_space = spaces.Discrete(self.max_devices)
-        self.observation_space = spaces.Box(-np.inf, np.inf, (observation_size(self.max_devices),), np.float32)
+        # Every feature is a flag, a fraction or log1p of a non-negative ratio (< 710 for any float).
+        self.observation_space = spaces.Box(0.0, OBS_HIGH, (observation_size(self.max_devices),), np.float32)
         self._episode: Episode | None = None
         self._seed_used = 0
 
@@ -180,7 +183,7 @@ class ScheduleEnv(gym.Env):
             info.update(makespan=metrics.makespan, energy_j=metrics.energy_j, cost_usd=metrics.cost_usd,
                         carbon_g=metrics.carbon_g, fidelity=metrics.fidelity_mean,
                         fidelity_min=metrics.fidelity_min, slr=metrics.slr, planned_makespan=plan.makespan,
-                        sim_seed=self._seed_used, plan=dict(plan.device))
+                        sim_seed=self._seed_used, plan=plan)
         return episode.observation(), reward, episode.done, False, info
 
     # -- helpers ----------------------------------------------------------------------
