@@ -1,4 +1,4 @@
-"""The Gymnasium environment (scheduler/rl/env.py) and the learned policy (scheduler/rl/policy.py)."""
+"""The Gymnasium environment (scheduler/rl/env.py) and the learned policy (scheduler/policies/learned.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from scheduler.api import load, simulate
-from scheduler.rl.episode import DEVICE_FEATURES, TASK_FEATURES, PlanPolicy
-from scheduler.rl.policy import INPUTS, Scorer
+from scheduler.policies.stepwise import DEVICE_FEATURES, TASK_FEATURES, PlanPolicy
+from scheduler.policies.learned import INPUTS, Scorer
 from tests.conftest import ROOT, TOPCUOGLU
 from workloads.errors import InputError
 

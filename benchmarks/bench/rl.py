@@ -5,7 +5,7 @@ The workload is the issue's: the default ``hybrid-ai`` workflow (14 tasks) on
 (``action_space.sample(mask=info["action_mask"])``), episodes back to back
 with ``reset()``. Every episode ends in a real engine run of its plan, so
 the floor is that run alone: the same plans executed by
-:func:`scheduler.rl.episode.run_plan`, timed apart; ``engine share`` is the
+:func:`scheduler.policies.stepwise.run_plan`, timed apart; ``engine share`` is the
 part of an episode it takes. Goal: at least 5,000 steps per CPU second.
 """
 
@@ -23,7 +23,7 @@ def run_case(steps: int = 20_000, repeat: int = 3) -> dict[str, Any]:
     if importlib.util.find_spec("gymnasium") is None:
         return {"available": False, "reason": "gymnasium is not installed (pip install -e '.[rl]')"}
     from scheduler.rl.env import ScheduleEnv
-    from scheduler.rl.episode import run_plan
+    from scheduler.policies.stepwise import run_plan
 
     env = ScheduleEnv()  # hybrid-ai on hybrid-lab, the env's defaults
     env.action_space.seed(0)

@@ -54,7 +54,7 @@ BUILTIN: dict[str, str] = {
 
 #: A trained policy (docs/rl.md): ``rl:PATH`` or ``rl`` with ``weights=PATH``; not in BUILTIN
 #: because it cannot run without its weights file (which is data: it runs no code).
-LEARNED = "scheduler.rl.policy:Learned"
+LEARNED = "scheduler.policies.learned:Learned"
 
 
 def _import_attr(target: str, item: str) -> Any:
@@ -152,8 +152,8 @@ def describe() -> list[dict[str, str]]:
     """
     rows = []
     installed = plugins()
-    for name in list(BUILTIN) + [n for n in installed if n not in BUILTIN]:
-        origin = "built-in" if name in BUILTIN else "plugin"
+    for name in list(BUILTIN) + ["rl:PATH"] + [n for n in installed if n not in BUILTIN]:
+        origin = "plugin" if name in installed and name not in BUILTIN else "built-in"
         try:
             cls = policy_class(name)
         except Exception as err:

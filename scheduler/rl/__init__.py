@@ -4,7 +4,9 @@
 when Gymnasium is installed (the ``rl`` extra); ``gymnasium.make(
 "scheduler.rl:hybridsched/Schedule-v0", ...)`` imports and registers in one
 call. Gymnasium 1.x loads no plugins by itself, so one of the two is needed.
-:mod:`scheduler.rl.episode` and :mod:`scheduler.rl.policy` need only numpy.
+:mod:`scheduler.policies.stepwise` (the episode) and :mod:`scheduler.policies.learned`
+(``--policy rl:PATH``) need only numpy and live with the other policies, so that
+running a trained policy does not import Gymnasium.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ the episode ends when every task is placed, and the finished plan is then
 run on the engine, so the last ``info`` carries the run's makespan,
 energy_j, cost_usd, carbon_g and fidelity exactly as ``hybridsched
 simulate`` reports them for the same placement and seed. See docs/rl.md and
-:mod:`scheduler.rl.episode` for the observation and the timing rule.
+:mod:`scheduler.policies.stepwise` for the observation and the timing rule.
 
 Rewards: each step ``-sum_k weight_k * (estimate_k after - before) / scale_k``
 over the plan's running estimate of each metric (the engine's formulas on
@@ -27,8 +27,8 @@ from gymnasium import spaces
 from gymnasium.error import InvalidAction, ResetNeeded
 
 from devices.platform import Platform, load_platform
-from scheduler.rl.episode import (METRICS, Episode, Instance, final_figures, observation_size, reward_weights,
-                                  run_plan)
+from scheduler.policies.stepwise import (METRICS, Episode, Instance, final_figures, observation_size,
+                                         reward_weights, run_plan)
 from workloads.errors import InputError
 from workloads.workflow import Workflow
 
@@ -84,7 +84,7 @@ class ScheduleEnv(gym.Env):
             env's random generator returning a new one each episode (a family).
         platform: a preset name or platform file, a :class:`Platform`, or None for
             the workflow's own (cost-matrix instances and ``random-dag`` carry one).
-        reward: a metric of :data:`~scheduler.rl.episode.METRICS` or ``{metric: weight}``.
+        reward: a metric of :data:`~scheduler.policies.stepwise.METRICS` or ``{metric: weight}``.
         normalize: divide each metric by the instance's reference value (module docstring).
         infeasible: ``"remap"`` (default): an action naming a device that cannot run
             the task (or a padding slot) places it on the earliest-finish device

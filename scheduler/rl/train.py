@@ -1,4 +1,4 @@
-"""REINFORCE for :class:`~scheduler.rl.policy.Scorer` on a ``hybridsched/Schedule-v0`` env.
+"""REINFORCE for :class:`~scheduler.policies.learned.Scorer` on a ``hybridsched/Schedule-v0`` env.
 
 R. J. Williams, "Simple statistical gradient-following algorithms for
 connectionist reinforcement learning", Machine Learning 8:229-256, 1992,
@@ -18,7 +18,7 @@ from typing import Callable
 
 import numpy as np
 
-from scheduler.rl.policy import Scorer
+from scheduler.policies.learned import Scorer
 
 
 def rollout(env, scorer: Scorer, seed: int, rng: np.random.Generator | None = None):

@@ -5,7 +5,7 @@
 observation, and picks by a softmax over the feasible devices; sharing the
 weights across devices lets one set of weights run on platforms of any size.
 :class:`Learned` (``--policy rl:PATH``) loads saved weights and plans
-statically: it walks an :class:`~scheduler.rl.episode.Episode` (HEFT's
+statically: it walks an :class:`~scheduler.policies.stepwise.Episode` (HEFT's
 order and timing) taking the highest-scoring device at each step, so its
 run equals the Gymnasium episode that takes the same actions.
 
@@ -22,7 +22,7 @@ import numpy as np
 
 from scheduler.policy import Plan, Policy
 from scheduler.problem import Problem
-from scheduler.rl.episode import DEVICE_FEATURES, TASK_FEATURES, Episode, Instance
+from scheduler.policies.stepwise import DEVICE_FEATURES, TASK_FEATURES, Episode, Instance
 from workloads.errors import InputError
 
 FORMAT = "hybridsched-rl-scorer/1"
