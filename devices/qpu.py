@@ -245,7 +245,12 @@ class QPU(Device):
         """Seconds between shots: ``rep_delay_s`` or the backend's default."""
         if self.rep_delay_s is not None:
             return self.rep_delay_s
-        return default_rep_delay(self.qiskit_backend)
+        # Reading it parses the backend's whole configuration (~0.5 ms): once per backend.
+        key = self.backend_key
+        delay = _REP_DELAYS.get(key)
+        if delay is None:
+            delay = _REP_DELAYS[key] = default_rep_delay(self.qiskit_backend)
+        return delay
 
     def compiled(self, task: Task) -> Compiled:
         """``task``'s circuit transpiled to this target (cached by circuit and target)."""
@@ -316,6 +321,8 @@ class QPU(Device):
 #: (circuit fingerprint, backend key, optimization level) -> Compiled, or a reason it cannot run.
 _TRANSPILED: dict[tuple[str, str, int], Compiled | str] = {}
 _BACKENDS: dict[str, Any] = {}
+#: Backend key -> its default rep delay, seconds.
+_REP_DELAYS: dict[str, float] = {}
 
 
 def shots_of(task: Task) -> int:

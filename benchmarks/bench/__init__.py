@@ -10,7 +10,8 @@ Areas (one module each):
 * ``planners``: HEFT, CPOP, PEFT and the batch planners, and SAGA's HEFT
   (:mod:`benchmarks.bench.planners`);
 * ``quantum``: transpile-and-estimate per circuit, cold and warm cache;
-* ``sweeps``: runs per second of a suite on 1 and 2 local workers and on Dask.
+* ``sweeps``: runs per second of a suite on 1 and 2 local workers and on Dask;
+* ``rl``: steps per second of the Gymnasium env with random actions (:mod:`benchmarks.bench.rl`).
 
 Every case runs in a fresh child process (``spawn``), which reports its peak
 resident memory (``resource.getrusage``). Times are medians over
@@ -34,7 +35,7 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-AREAS = ("startup", "engine", "scale", "planners", "quantum", "sweeps")
+AREAS = ("startup", "engine", "scale", "planners", "quantum", "sweeps", "rl")
 
 
 @dataclass
@@ -79,6 +80,8 @@ def cases(quick: bool, areas: tuple[str, ...] = AREAS) -> list[Case]:
         out.append(Case("quantum", "quantum:run_case", {"circuits": 3 if quick else 8}))
     if "sweeps" in areas:
         out.append(Case("sweeps", "sweeps:run_case", {"runs": 8 if quick else 32, "quick": quick}))
+    if "rl" in areas:
+        out.append(Case("rl", "rl:run_case", {"steps": 5_000 if quick else 20_000}))
     return out
 
 

@@ -119,9 +119,22 @@ def _sweeps(rows):
     return out + _errors(rows)
 
 
+def _rl(rows):
+    out = []
+    for r in _ok(rows):
+        if not r.get("available", True):
+            out.append(f"  not measured: {r['reason']}")
+            continue
+        out.append(f"  {r['workflow']} ({r['tasks']} tasks, {r['devices']} devices), random masked actions: "
+                   f"{r['steps_per_cpu_s']:,.0f} steps per CPU s ({r['steps_per_wall_s']:,.0f} per wall s), "
+                   f"goal {r['goal_steps_per_s']:,}: {'met' if r['meets_goal'] else 'NOT MET'}; "
+                   f"the engine runs of the {r['episodes']} finished plans take {r['engine_share']:.0%} of it")
+    return out + _errors(rows)
+
+
 def _generic(rows):
     return [f"  {row}" for row in rows]
 
 
 RENDER = {"startup": _startup, "engine": _engine, "scale": _scale, "planners": _planners,
-          "quantum": _quantum, "sweeps": _sweeps}
+          "quantum": _quantum, "sweeps": _sweeps, "rl": _rl}

@@ -320,7 +320,8 @@ def _policies(entries: list, source: str, allow_code: bool = False) -> dict[str,
         if label in out:
             raise InputError(f"two policies are both called {label!r}: give one a name",
                              source=source, item=f"{item}.name")
-        if not allow_code and name not in BUILTIN and ":" in name and name not in plugins():
+        if (not allow_code and name not in BUILTIN and ":" in name and name not in plugins()
+                and not name.startswith("rl:")):  # rl:PATH names a weights file, which runs no code
             raise InputError(f"names code to run ({name}); a suite runs only built-in and installed "
                              f"policies unless you pass --allow-code", source=source, item=f"{item}.policy")
         options = entry.get("options") or {}

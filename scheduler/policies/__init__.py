@@ -58,6 +58,10 @@ BUILTIN: dict[str, str] = {
     "failure-aware": "scheduler.policies.failure_aware:FailureAware",
 }
 
+#: A trained policy (docs/rl.md): ``rl:PATH`` or ``rl`` with ``weights=PATH``; not in BUILTIN
+#: because it cannot run without its weights file (which is data: it runs no code).
+LEARNED = "scheduler.policies.learned:Learned"
+
 
 def _import_attr(target: str, item: str) -> Any:
     module_name, _, attr = target.rpartition(":")
@@ -100,6 +104,8 @@ def policy_class(name: str) -> type[Policy]:
     item = f"policy {name!r}"
     if name in BUILTIN:
         cls = _import_attr(BUILTIN[name], item)
+    elif name == "rl" or name.startswith("rl:"):
+        cls = _import_attr(LEARNED, item)
     else:
         found = plugins().get(name)
         if found is not None:
@@ -130,6 +136,8 @@ def parse_options(pairs: list[str]) -> dict[str, Any]:
 def make_policy(name: str, *, seed: int = 0, **options: Any) -> Policy:
     """An instance of the named policy, seeded."""
     cls = policy_class(name)
+    if name.startswith("rl:"):  # rl:PATH names the weights file
+        options = {**options, "weights": name[3:]}
     try:
         policy = cls(seed=seed, **options)
     except InputError:
@@ -150,8 +158,8 @@ def describe() -> list[dict[str, str]]:
     """
     rows = []
     installed = plugins()
-    for name in list(BUILTIN) + [n for n in installed if n not in BUILTIN]:
-        origin = "built-in" if name in BUILTIN else "plugin"
+    for name in list(BUILTIN) + ["rl:PATH"] + [n for n in installed if n not in BUILTIN]:
+        origin = "plugin" if name in installed and name not in BUILTIN else "built-in"
         try:
             cls = policy_class(name)
         except Exception as err:
