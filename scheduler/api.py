@@ -12,10 +12,14 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
+import socket
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
+
+import numpy as np
 
 from devices.platform import Platform, load_platform
 from scheduler.engine import Engine
@@ -107,13 +111,35 @@ def simulate(workflow: Workflow, platform: Platform, policy: str | Policy = "hef
     if isinstance(policy, str):
         policy = make_policy(policy, seed=seed, **options)
     engine = Engine(workflow, platform, policy, seed=seed, decision_timeout=decision_timeout)
-    trace = engine.run()
-    metrics = compute(trace, platform, engine.problem)
+    check_time_range(engine.problem)
+    # Sums near the float limit overflow to inf inside planners and metrics; the check
+    # below reports that in one line, so numpy's warnings would only be noise.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        trace = engine.run()
+        metrics = compute(trace, platform, engine.problem)
     for name in ("makespan", "energy_j", "cost_usd", "carbon_g"):
         if not math.isfinite(getattr(metrics, name)):  # never report inf or NaN as a result
             raise InputError(f"the run's {name} overflows a float: some times, powers or prices are too large "
                              f"(near 1e308)", source=workflow.source)
     return Result(workflow, platform, policy.name, seed, trace, metrics, engine.plan)
+
+
+def check_time_range(problem: Any) -> None:
+    """Refuse, before any planning, a workflow whose every schedule overflows a float:
+    its critical path, each task on its fastest device and no transfer time, is past
+    the largest float (about 1.8e308)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        fastest = problem.exec_columns[0].min(axis=1)
+        if math.isfinite(float(fastest.sum())):  # no path is longer than all tasks in a row
+            return
+        finish = fastest.tolist()
+        preds = problem.preds
+        for i in problem.topological_order():
+            if preds[i]:
+                finish[i] += max(finish[u] for u in preds[i])
+    if not math.isfinite(max(finish)):
+        raise InputError("the run's makespan overflows a float: some times, powers or prices are too large "
+                         "(near 1e308)", source=problem.workflow.source)
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -128,18 +154,134 @@ def write_atomic(path: Path, text: str) -> None:
     replace_atomic(path, write_text)
 
 
-def replace_atomic(path: Path, write: Callable[[str], Any], suffix: str = ".tmp") -> None:
+#: Every temporary file of an atomic write is named ``.NAME.PID@HOST.RANDOM.tmp``: hidden,
+#: beside its target, and naming its writer, so that a clean-up can tell a file
+#: whose writer is gone (a killed run) from one being written right now.
+TEMP_SUFFIX = ".tmp"
+_TEMP_NAME = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)@(?P<host>[^./]*)\.[A-Za-z0-9_]+\.tmp$")
+
+
+def _host() -> str:
+    # Dots would break the name's fields; a host name's first label is enough here.
+    return re.sub(r"[^A-Za-z0-9_-]", "-", socket.gethostname().split(".")[0])[:40]
+
+
+def replace_atomic(path: Path, write: Callable[[str], Any], suffix: str = TEMP_SUFFIX) -> None:
     """Let ``write(tmp)`` make a file beside ``path``, then put it in ``path``'s place
-    in one rename; on any failure ``path`` is untouched and the temporary file removed."""
+    in one rename; on any failure ``path`` is untouched and the temporary file removed.
+
+    The file gets the mode a plain ``open`` would give it (0666 less the umask).
+    ``suffix`` is kept for callers' compatibility; every temporary ends in ``.tmp``
+    (``write`` must not rely on the name to pick a format).
+    """
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
-    os.close(fd)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}@{_host()}.",
+                               suffix=TEMP_SUFFIX)
+    try:
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600 whatever the umask
+    finally:
+        os.close(fd)
     try:
         write(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it where the system allows."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)  # elsewhere: set and restore (not thread-safe, but brief)
+    os.umask(mask)
+    return mask
+
+
+def temp_writer(path: Path) -> tuple[int, str] | None:
+    """(pid, host) of the writer of a temporary file of :func:`replace_atomic`; None for other files."""
+    m = _TEMP_NAME.match(Path(path).name)
+    return (int(m["pid"]), m["host"]) if m else None
+
+
+def writer_alive(pid: int, host: str) -> bool:
+    """Whether the process ``pid`` on ``host`` may still be running (True when it cannot be known)."""
+    if host != _host():
+        return True
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
+
+
+def remove_stale_temporaries(folder: Path) -> list[Path]:
+    """Delete the temporary files under ``folder`` whose writer is gone; return them."""
+    removed = []
+    for tmp in Path(folder).rglob(f".*{TEMP_SUFFIX}"):
+        writer = temp_writer(tmp)
+        if writer is not None and not writer_alive(*writer):
+            tmp.unlink(missing_ok=True)
+            removed.append(tmp)
+    return removed
+
+
+def check_writable(path: str | Path, *, folder: bool = False, need_bytes: int = 0) -> None:
+    """Refuse, before any work, an output path that cannot be written: InputError naming
+    the path and why (a file where a folder must be, no permission, a name too long,
+    too little free space). ``folder``: ``path`` is a folder to write files into."""
+    path = Path(path)
+    target_dir = path if folder else path.parent
+    if folder and path.exists() and not path.is_dir():
+        raise InputError("exists and is not a directory", source=str(path))
+    if not folder and path.is_dir():
+        raise InputError("is a directory, expected a file name", source=str(path))
+    for part in path.parts:
+        if len(part.encode("utf-8", "surrogateescape")) > _name_max(target_dir):
+            raise InputError(f"a name in this path is longer than the file system allows "
+                             f"({_name_max(target_dir)} bytes)", source=str(path))
+    existing = target_dir
+    while not existing.exists():
+        if existing.parent == existing:
+            break
+        existing = existing.parent
+    if not existing.is_dir():
+        raise InputError(f"cannot create a folder here: {existing} is not a directory", source=str(path))
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise InputError(f"no permission to write in {existing}", source=str(path))
+    if need_bytes:
+        import shutil
+
+        free = shutil.disk_usage(existing).free
+        if free < need_bytes:
+            raise InputError(f"needs about {need_bytes / 2**20:.1f} MiB, {existing} has "
+                             f"{free / 2**20:.1f} MiB free", source=str(path))
+
+
+def _name_max(folder: Path) -> int:
+    probe = folder
+    while not probe.exists() and probe.parent != probe:
+        probe = probe.parent
+    try:
+        return os.pathconf(probe, "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):
+        return 255
+
+
+def output_error(err: OSError) -> InputError:
+    """An OSError met while writing output, as one line naming the path and the reason."""
+    path = err.filename if err.filename is not None else "output"
+    reason = err.strerror or type(err).__name__
+    return InputError(reason[0].lower() + reason[1:] if reason else "cannot write", source=str(path))
 
 
 def write_result(result: Result, out_dir: str | Path) -> list[Path]:

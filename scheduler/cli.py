@@ -3,8 +3,9 @@
 Each subcommand lives in its own module of :mod:`scheduler.commands` with
 ``HELP`` (one line), ``add_arguments(parser)`` and ``run(args) -> int``;
 modules import their heavy dependencies inside ``run`` so that ``--help``
-stays fast. User mistakes (:class:`~workloads.errors.InputError`) print one
-line on stderr and exit 2; no traceback.
+stays fast. User mistakes (:class:`~workloads.errors.InputError`) and
+output that cannot be written (``OSError``) print one line on stderr and
+exit 2; no traceback.
 """
 
 from __future__ import annotations
@@ -62,6 +63,15 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as err:  # output that cannot be written (a full disk, a read-only folder, ...)
+        from scheduler.api import output_error
+
+        print(f"hybridsched: error: {output_error(err)}", file=sys.stderr)
+        return 2
+    except SystemExit as err:  # plugin code (a policy's import or constructor) ending the process
+        print(f"hybridsched: error: code loaded by this command called sys.exit({err.code!r}); "
+              f"stopped", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

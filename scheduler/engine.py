@@ -310,10 +310,14 @@ class Engine:
         try:
             if self.decision_timeout is None:
                 return fn()
-            with time_limit(self.decision_timeout):
+            with time_limit(self.decision_timeout, f"policy {self.policy.name!r} while {doing}"):
                 return fn()
         except InputError:
             raise
+        except SystemExit as err:  # a policy must not end the process (and exit 0 with nothing printed)
+            at = f": task {task_id!r}" if task_id else ""
+            raise PolicyError(f"called sys.exit({err.code!r}) while {doing}; a policy must not end the process",
+                              item=f"policy {self.policy.name!r}{at}") from None
         except DecisionTimeout:
             at = f": task {task_id!r}" if task_id else ""
             raise PolicyError(f"took more than {self.decision_timeout:g} s while {doing} (the time limit per "

@@ -14,13 +14,21 @@ swallows it once is still stopped). Two mechanisms, picked per call:
   a blocking call (``time.sleep``, a socket read) is interrupted when it
   returns.
 
-Limits of both, stated plainly: the exception is delivered between Python
-bytecodes, so one long call into C code (a huge numpy operation, a C
-extension's loop) is stopped only when it returns; and code that catches
-``BaseException`` in a loop can keep swallowing it. Running the policy in a
-separate process would lift both limits but would copy the engine's state on
-every decision, thousands of times per run; a process-level guard (the
-``timeout`` command, a batch system's wall-clock limit) remains the backstop.
+Code that catches ``BaseException`` and carries on can swallow the
+exception; it is raised again every second, and once the code has run
+:func:`grace` seconds past its limit the process is stopped: one line on
+stderr naming the code, exit status 2 (``os._exit``: nothing else can stop
+Python code that catches everything; every result file is written
+atomically, so nothing is left half-written).
+
+Limits, stated plainly: the exception is delivered between Python bytecodes,
+so one long call into C code (a huge numpy operation, a C extension's loop)
+is stopped only when it returns, and in a watchdog-limited thread the
+process-stop comes from the watchdog, which needs the GIL: C code that holds
+it is stopped only when it lets go. Running the policy in a separate process
+would lift both limits but would copy the engine's state on every decision,
+thousands of times per run; a process-level guard (the ``timeout`` command, a
+batch system's wall-clock limit) remains the backstop.
 """
 
 from __future__ import annotations
@@ -29,7 +37,9 @@ import ctypes
 import math
 import os
 import signal
+import sys
 import threading
+import time
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -64,27 +74,55 @@ def configured_limit(seconds: float | None = None) -> float | None:
     return None if seconds == 0 or math.isinf(seconds) else float(seconds)
 
 
+def grace(seconds: float) -> float:
+    """Seconds code may keep running after its limit, swallowing the exception,
+    before the process is stopped: the limit itself, within 1 to 10 s."""
+    return min(10.0, max(1.0, seconds))
+
+
+def _stop_process(seconds: float, what: str) -> None:
+    """Code that swallows its time limit: nothing but ending the process stops it."""
+    line = (f"hybridsched: error: {what}: kept running {grace(seconds):g} s past its time limit of "
+            f"{seconds:g} s, catching the exception that stops it; the process is stopped\n")
+    try:
+        sys.stderr.flush()
+    except Exception:
+        pass
+    try:
+        os.write(2, line.encode("utf-8", "replace"))
+    except OSError:
+        pass
+    os._exit(2)
+
+
 @contextmanager
-def time_limit(seconds: float | None) -> Iterator[None]:
-    """Raise :class:`DecisionTimeout` in the body once it has run ``seconds`` (None: no limit)."""
+def time_limit(seconds: float | None, what: str = "policy code") -> Iterator[None]:
+    """Raise :class:`DecisionTimeout` in the body once it has run ``seconds`` (None: no limit);
+    stop the process if the body still runs :func:`grace` seconds later. ``what`` names the
+    code in that last message."""
     if seconds is None:
         yield
         return
     if (hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
             and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)):
-        with _alarm(seconds):
+        with _alarm(seconds, what):
             yield
     else:
-        with _watchdog(seconds):
+        with _watchdog(seconds, what):
             yield
 
 
 @contextmanager
-def _alarm(seconds: float) -> Iterator[None]:
-    state = {"active": True}
+def _alarm(seconds: float, what: str = "policy code") -> Iterator[None]:
+    state = {"active": True, "first": None}
 
     def expire(signum, frame):
         if state["active"]:
+            now = time.monotonic()
+            if state["first"] is None:
+                state["first"] = now
+            elif now - state["first"] >= grace(seconds) - 0.05:
+                _stop_process(seconds, what)
             raise DecisionTimeout(seconds)
 
     previous = signal.signal(signal.SIGALRM, expire)
@@ -105,7 +143,7 @@ def _alarm(seconds: float) -> Iterator[None]:
 
 
 @contextmanager
-def _watchdog(seconds: float) -> Iterator[None]:
+def _watchdog(seconds: float, what: str = "policy code") -> Iterator[None]:
     target = ctypes.c_ulong(threading.get_ident())
     lock = threading.Lock()
     finished = threading.Event()
@@ -113,12 +151,18 @@ def _watchdog(seconds: float) -> Iterator[None]:
 
     def watch() -> None:
         delay = seconds
+        first = None
         while not finished.wait(delay):
             with lock:
                 if state["done"]:
                     return
+                now = time.monotonic()
+                if first is None:
+                    first = now
+                elif now - first >= grace(seconds) - 0.05:
+                    _stop_process(seconds, what)
                 ctypes.pythonapi.PyThreadState_SetAsyncExc(target, ctypes.py_object(DecisionTimeout))
-            delay = 1.0
+            delay = min(1.0, grace(seconds))
 
     thread = threading.Thread(target=watch, name="hybridsched-time-limit", daemon=True)
     thread.start()

@@ -27,10 +27,12 @@ Exit status: 0 on success, 2 on bad input.
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from scheduler.commands._checks import seed
+
     parser.add_argument("name", help="generator name")
     parser.add_argument("--param", "-p", action="append", default=[], metavar="K=V",
                         help="a generator parameter (repeatable)")
-    parser.add_argument("--seed", type=int, default=None, help="random seed (the generator's 'seed' parameter)")
+    parser.add_argument("--seed", type=seed, default=None, help="random seed (the generator's 'seed' parameter)")
     parser.add_argument("--out", required=True, metavar="FILE", help="workflow file to write (.yaml or .json)")
 
 
@@ -38,7 +40,10 @@ def run(args: argparse.Namespace) -> int:
     from workloads.errors import InputError
     from workloads.generators import generate
 
+    from scheduler.api import check_writable
+
     params = parse_params(args.param)
+    check_writable(args.out)
     if args.seed is not None:
         params["seed"] = args.seed
     workflow = generate(args.name, **params)

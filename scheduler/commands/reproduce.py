@@ -17,11 +17,13 @@ Exit status: 0 when every metric is the same, 1 when some differ, 2 on bad input
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from scheduler.commands._checks import non_negative_float, positive_int
+
     parser.add_argument("dir", help="a results folder written by 'hybridsched run'")
-    parser.add_argument("--workers", type=int, metavar="N", help="worker processes (default: all CPUs)")
+    parser.add_argument("--workers", type=positive_int, metavar="N", help="worker processes (default: all CPUs)")
     parser.add_argument("--allow-code", action="store_true",
                         help="let the suite name policies as module:Class or file.py:Class (runs that code)")
-    parser.add_argument("--rtol", type=float, default=0.0,
+    parser.add_argument("--rtol", type=non_negative_float, default=0.0,
                         help="relative tolerance for numbers (default: 0, exactly equal)")
 
 

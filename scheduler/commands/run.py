@@ -20,14 +20,21 @@ in results.csv), 2 on a bad suite (nothing runs), 130 when interrupted.
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from scheduler.commands._checks import positive_int, seconds
+
     parser.add_argument("suite", help="suite file, or the name of a built-in suite in benchmarks/")
     parser.add_argument("--out", metavar="DIR", help="results folder (default: results/SUITE-NAME)")
-    parser.add_argument("--workers", type=int, metavar="N",
-                        help="worker processes (default: the CPUs this process may use)")
+    parser.add_argument("--workers", type=positive_int, metavar="N",
+                        help="worker processes, at least 1 (default: the CPUs this process may use)")
     parser.add_argument("--executor", choices=("local", "dask"), default="local",
                         help="local worker processes (default) or a Dask distributed cluster")
     parser.add_argument("--scheduler", metavar="ADDRESS",
                         help="Dask scheduler address, e.g. tcp://10.0.0.1:8786 (default: start a LocalCluster)")
+    parser.add_argument("--decision-timeout", type=seconds, metavar="SECONDS",
+                        help="time limit on each call into a policy that is not built in (default: "
+                             "$HYBRIDSCHED_DECISION_TIMEOUT, else 300; 0: none); see docs/reliability.md")
+    parser.add_argument("--wait", action="store_true",
+                        help="if another run holds the results folder, wait for it instead of refusing")
     parser.add_argument("--no-plots", action="store_true", help="skip the plots")
     parser.add_argument("--check", action="store_true", help="only check the suite and list its runs")
     parser.add_argument("--allow-code", action="store_true",
@@ -53,12 +60,22 @@ def run(args: argparse.Namespace) -> int:
         print(f"{suite.name}: {len(suite.runs)} runs, suite OK")
         return 0
     out = Path(args.out) if args.out else Path("results") / suite.name
-    outcome = _run_with_progress(console, suite, out, args)
-    if not args.no_plots:
-        from scheduler.reports.plots import plot_results
+    from scheduler.api import check_writable
+    from scheduler.experiments.lock import folder_lock
 
-        written = plot_results(out, gantt=suite.gantt)
-        console.print(f"plots: {len(written)} files in {out / 'plots'}")
+    check_writable(out, folder=True)
+    if args.executor == "dask" and args.scheduler:  # before the folder exists: a dead cluster leaves nothing
+        from scheduler.experiments.runner import check_reachable
+
+        check_reachable(args.scheduler)
+    with folder_lock(out, wait=args.wait, on_wait=lambda who: print(
+            f"hybridsched: waiting for the run holding {out}: {who}", file=sys.stderr, flush=True)):
+        outcome = _run_with_progress(console, suite, out, args)
+        if not args.no_plots:
+            from scheduler.reports.plots import plot_results
+
+            written = plot_results(out, gantt=suite.gantt)
+            console.print(f"plots: {len(written)} files in {out / 'plots'}")
     print_tables(console, outcome.tables)
     if outcome.errors:
         for rec in outcome.errors[:5]:
@@ -90,7 +107,8 @@ def _run_with_progress(console, suite, out, args):
     try:
         with progress:
             return run_suite(suite, out, workers=args.workers, executor=args.executor,
-                             scheduler=args.scheduler, on_start=on_start, on_done=on_done)
+                             scheduler=args.scheduler, on_start=on_start, on_done=on_done,
+                             decision_timeout=args.decision_timeout)
     except KeyboardInterrupt:
         done = len(list((out / "runs").glob("*/result.json")))
         console.print(f"interrupted: {done} finished runs are kept in {out}; "

@@ -18,6 +18,8 @@ Exit status: 0 on success, 2 on bad input (the message names the file and item).
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from scheduler.commands._checks import seconds, seed
+
     parser.add_argument("workflow", help="workflow file (cost-matrix JSON, hybridsched YAML/JSON, ...)")
     parser.add_argument("--platform", metavar="FILE|PRESET",
                         help="platform file or preset name (default: the workflow's own platform)")
@@ -27,8 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                         help="a policy option, repeatable (e.g. --option deadline=120 --option objective=energy; "
                              "see docs/policies.md)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    parser.add_argument("--decision-timeout", type=float, metavar="SECONDS",
+    parser.add_argument("--seed", type=seed, default=0, help="random seed (default: 0)")
+    parser.add_argument("--decision-timeout", type=seconds, metavar="SECONDS",
                         help="time limit on each call into a policy that is not built in (default: "
                              "$HYBRIDSCHED_DECISION_TIMEOUT, else 300; 0: none); see docs/reliability.md")
     parser.add_argument("--json", action="store_true",
@@ -45,6 +47,10 @@ def run(args: argparse.Namespace) -> int:
     from scheduler.policies import parse_options
 
     options = parse_options(args.option)
+    if args.out:  # find out now, not after the whole simulation
+        from scheduler.api import check_writable
+
+        check_writable(args.out, folder=True)
     workflow, platform = load(args.workflow, args.platform)
     result = simulate(workflow, platform, args.policy, seed=args.seed,
                       decision_timeout=args.decision_timeout, **options)

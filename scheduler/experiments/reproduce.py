@@ -8,7 +8,6 @@ column by column. Numbers must be equal exactly unless a tolerance is given.
 
 from __future__ import annotations
 
-import json
 import math
 import numbers
 import tempfile
@@ -47,12 +46,17 @@ def reproduce(out: str | Path, *, workers: int | None = None, rtol: float = 0.0,
     manifest_path = out / "manifest.json"
     if not manifest_path.is_file():
         raise InputError("not a results folder (no manifest.json)", source=str(out))
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest = results.read_json(manifest_path, "manifest")
+    suite_dir = manifest.get("suite", {}).get("dir") if isinstance(manifest, dict) else None
+    if not isinstance(suite_dir, str) or not isinstance(manifest.get("inputs", {}), dict) \
+            or not isinstance(manifest.get("versions", {}), dict):
+        raise InputError("damaged manifest: expected an object with suite.dir, inputs and versions",
+                         source=str(manifest_path))
     copies = sorted(out.glob("suite.*"))
     if not copies:
         raise InputError("the results folder keeps no copy of its suite (suite.yaml)", source=str(out))
     recorded = results.read_table(out)
-    suite = load_suite(copies[0], base_dir=Path(manifest["suite"]["dir"]), allow_code=allow_code)
+    suite = load_suite(copies[0], base_dir=Path(suite_dir), allow_code=allow_code)
     report = Report(runs=len(suite.runs))
     for path, sha in manifest.get("inputs", {}).items():
         if not Path(path).is_file() or file_sha256(path) != sha:

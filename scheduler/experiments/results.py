@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import platform as py_platform
 import subprocess
 from importlib.metadata import PackageNotFoundError, version
@@ -28,6 +29,7 @@ from typing import Any, Iterable
 from scheduler.api import replace_atomic, write_atomic
 from scheduler.experiments.runs import METRICS, OBJECTIVES
 from scheduler.experiments.suite import RunSpec, Suite
+from workloads.errors import InputError
 
 PACKAGES = ("hybridsched", "simpy", "networkx", "numpy", "qiskit", "qiskit-aer")
 
@@ -46,14 +48,75 @@ def write_run(out: Path, spec: RunSpec, record: dict[str, Any], trace_csv: str) 
 
 def read_run(out: Path, spec: RunSpec) -> dict[str, Any] | None:
     """The stored record of a run when it finished with this spec's fingerprint, else None."""
+    return check_run(out, spec)[0]
+
+
+#: Metrics that may be null in a good record: no quantum task (fidelity), no CCR
+#: baseline (slr) or no single device that runs every task (speedup).
+OPTIONAL_METRICS = ("slr", "speedup", "fidelity")
+
+
+def check_run(out: Path, spec: RunSpec) -> tuple[dict[str, Any] | None, str]:
+    """(the stored record, "") when run ``spec`` finished in ``out`` and its record is
+    whole; else (None, why it is not usable; "" when it is simply not done, failed or
+    from another version of the suite, which need no warning)."""
     path = run_dir(out, spec) / "result.json"
     try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if record.get("fingerprint") != spec.fingerprint or record.get("status") != "ok":
-        return None
-    return record
+        text = path.read_bytes()
+    except FileNotFoundError:
+        return None, ""
+    except OSError as err:
+        return None, f"unreadable ({err.strerror})"
+    try:
+        record = json.loads(text.decode("utf-8"))
+    except UnicodeDecodeError:
+        return None, "not UTF-8 text"
+    except ValueError as err:
+        return None, f"not valid JSON ({err})"
+    why = record_problem(record)
+    if why:
+        return None, why
+    if record["fingerprint"] != spec.fingerprint or record["status"] != "ok":
+        return None, ""  # the suite changed, or the run failed: run it again, silently
+    return record, ""
+
+
+def record_problem(record: Any) -> str:
+    """What is wrong with a run record (result.json), or "" when it is whole."""
+    if not isinstance(record, dict):
+        return f"expected a JSON object, found {type(record).__name__}"
+    for key in ("fingerprint", "status"):
+        if not isinstance(record.get(key), str):
+            return f"no {key!r} string"
+    if record["status"] != "ok":
+        return ""
+    metrics = record.get("metrics")
+    if not isinstance(metrics, dict):
+        return "status ok but no 'metrics' object"
+    for name in METRICS:
+        if name not in metrics:
+            return f"metric {name!r} is missing"
+        value = metrics[name]
+        if value is None and name in OPTIONAL_METRICS:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            return f"metric {name!r} is {value!r}, expected a finite number"
+    return ""
+
+
+def read_json(path: Path, what: str) -> Any:
+    """A JSON file of a results folder; InputError naming it and what is wrong."""
+    try:
+        text = Path(path).read_bytes().decode("utf-8")
+        return json.loads(text)
+    except FileNotFoundError:
+        raise InputError(f"missing: not a whole {what}", source=str(path)) from None
+    except UnicodeDecodeError as err:
+        raise InputError(f"damaged {what}: not UTF-8 text (byte {err.start})", source=str(path)) from None
+    except ValueError as err:
+        raise InputError(f"damaged {what}: not valid JSON ({err})", source=str(path)) from None
+    except OSError as err:
+        raise InputError(f"unreadable {what}: {err.strerror}", source=str(path)) from None
 
 
 def table(specs: Iterable[RunSpec], records: dict[str, dict]) -> "Any":
@@ -170,10 +233,37 @@ def _write_parquet(path: Path, df: "Any") -> None:
     replace_atomic(path, lambda tmp: df.to_parquet(tmp, index=False))
 
 
+#: Columns every results table has (``table``); a file without them is not one.
+TABLE_COLUMNS = ("run_id", "workflow", "platform", "policy", "repeat", "status")
+
+
 def read_table(out: Path) -> "Any":
+    """``out/results.csv`` as a DataFrame; InputError naming the file when it is
+    missing, not UTF-8, not CSV, or lacks a column of a results table."""
     import pandas as pd
 
-    return pd.read_csv(out / "results.csv", keep_default_na=True)
+    path = Path(out) / "results.csv"
+    try:
+        df = pd.read_csv(path, keep_default_na=True, encoding="utf-8", encoding_errors="strict")
+    except FileNotFoundError:
+        raise InputError("not a results folder (no results.csv)", source=str(out)) from None
+    except UnicodeDecodeError as err:
+        raise InputError(f"damaged results table: not UTF-8 text (byte {err.start})", source=str(path)) from None
+    except pd.errors.EmptyDataError:
+        raise InputError("damaged results table: the file is empty", source=str(path)) from None
+    except (pd.errors.ParserError, ValueError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise InputError(f"damaged results table: {first}", source=str(path)) from None
+    missing = [c for c in TABLE_COLUMNS if c not in df.columns]
+    if missing:
+        raise InputError(f"damaged results table: no {missing[0]!r} column", source=str(path))
+    if df.empty:
+        raise InputError("damaged results table: no runs in it", source=str(path))
+    for name in METRICS + ("tasks",):
+        if name in df:
+            df[name] = pd.to_numeric(df[name], errors="coerce")
+    df["repeat"] = pd.to_numeric(df["repeat"], errors="coerce")
+    return df
 
 
 # -- provenance -----------------------------------------------------------------------

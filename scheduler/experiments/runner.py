@@ -18,11 +18,15 @@ and every number depends only on the spec, so both give the same table.
 from __future__ import annotations
 
 import os
+import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from functools import partial
 from typing import Any, Callable, Iterator
 
 from scheduler.experiments import results
+from scheduler.experiments.lock import folder_lock
 from scheduler.experiments.runs import execute_run
 from scheduler.experiments.suite import RunSpec, Suite
 from workloads.errors import InputError
@@ -52,40 +56,73 @@ def default_workers() -> int:
 def run_suite(suite: Suite, out: str | Path, *, workers: int | None = None, executor: str = "local",
               scheduler: str | None = None, processes: bool = True,
               on_start: Callable[[int, int], None] | None = None,
-              on_done: Callable[[RunSpec, dict], None] | None = None) -> Outcome:
+              on_done: Callable[[RunSpec, dict], None] | None = None,
+              decision_timeout: float | None = None, wait: bool = False,
+              on_warning: Callable[[str], None] | None = None) -> Outcome:
     """Run every unfinished run of ``suite`` into ``out`` and write the results folder.
 
-    ``on_start(to_run, already_done)`` and ``on_done(spec, record)`` report progress.
-    ``processes=False`` makes a Dask LocalCluster use threads (quick to start; for tests).
+    ``on_start(to_run, already_done)`` and ``on_done(spec, record)`` report progress;
+    ``on_warning(line)`` gets one line about stored results found invalid (they run
+    again; default: printed on stderr). ``processes=False`` makes a Dask
+    LocalCluster use threads (quick to start; for tests). ``decision_timeout``: as in
+    :func:`scheduler.api.simulate`. The folder is locked while the suite runs: a
+    second run on it refuses naming the first, or with ``wait`` waits for it.
     """
+    from scheduler.api import check_writable, remove_stale_temporaries
+
     if executor not in EXECUTORS:
         raise InputError(f"unknown executor {executor!r} (known: {', '.join(EXECUTORS)})", item="--executor")
     out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise InputError("exists and is not a directory", source=str(out))
     workers = workers or default_workers()
     if workers < 1:
         raise InputError(f"expected at least 1 worker, got {workers}", item="--workers")
-    out.mkdir(parents=True, exist_ok=True)
-    for stale in out.glob("runs/*/.*.tmp"):  # half-written files of a killed earlier attempt
-        stale.unlink(missing_ok=True)
-    results.copy_suite(out, suite)
+    check_writable(out, folder=True, need_bytes=_bytes_needed(suite))
+    if executor == "dask" and scheduler:
+        check_reachable(scheduler)  # before anything is written: an unreachable cluster leaves no files
+    with folder_lock(out, wait=wait, on_wait=on_warning):
+        remove_stale_temporaries(out)  # half-written files of killed earlier attempts (runs, tables, plots)
+        return _run_locked(suite, out, workers=workers, executor=executor, scheduler=scheduler,
+                           processes=processes, on_start=on_start, on_done=on_done,
+                           decision_timeout=decision_timeout, on_warning=on_warning or _warn)
 
+
+def _warn(line: str) -> None:
+    print(f"hybridsched: warning: {line}", file=sys.stderr)
+
+
+def _bytes_needed(suite: Suite) -> int:
+    # A record and a trace are a few KB per run for the workflows of a suite: refuse a
+    # nearly full disk up front rather than fail half-way (it is still caught after).
+    return 16_384 * len(suite.runs) + (1 << 20)
+
+
+def _run_locked(suite: Suite, out: Path, *, workers: int, executor: str, scheduler: str | None,
+                processes: bool, on_start, on_done, decision_timeout, on_warning) -> Outcome:
+    results.copy_suite(out, suite)
     records: dict[str, dict] = {}
     todo: list[RunSpec] = []
+    invalid: list[str] = []
     for spec in suite.runs:
-        found = results.read_run(out, spec)
+        found, why = results.check_run(out, spec)
         if found is None:
             todo.append(spec)
+            if why:
+                invalid.append(f"{results.run_dir(out, spec) / 'result.json'}: {why}")
         else:
             records[spec.run_id] = found
+    if invalid:
+        more = f" (and {len(invalid) - 1} more)" if len(invalid) > 1 else ""
+        on_warning(f"{len(invalid)} stored result{'s are' if len(invalid) > 1 else ' is'} invalid and "
+                   f"will run again: {invalid[0]}{more}")
     outcome = Outcome(out, records, resumed=len(records))
     results.write_manifest(out, results.manifest(suite, records, executor=executor, complete=False))
     if on_start:
         on_start(len(todo), outcome.resumed)
 
     run = _local if executor == "local" else _dask
-    for spec, (record, trace_csv) in run(todo, workers=workers, scheduler=scheduler, processes=processes):
+    job = execute_run if decision_timeout is None else partial(execute_run, decision_timeout=decision_timeout)
+    for spec, (record, trace_csv) in run(todo, workers=workers, scheduler=scheduler, processes=processes,
+                                         job=job):
         results.write_run(out, spec, record, trace_csv)
         records[spec.run_id] = record
         outcome.executed += 1
@@ -100,17 +137,77 @@ def run_suite(suite: Suite, out: str | Path, *, workers: int | None = None, exec
     return outcome
 
 
-def _local(todo: list[RunSpec], *, workers: int, **_: Any) -> Iterator[tuple[RunSpec, tuple[dict, str]]]:
+def check_reachable(address: str, timeout: float = 3.0) -> None:
+    """InputError unless a TCP connection to a Dask scheduler ``address`` opens within ``timeout``."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    if parts.scheme not in ("tcp", "tls"):
+        return  # inproc://, ucx://: let Dask say
+    try:
+        host, port = parts.hostname, parts.port or 8786
+    except ValueError as err:
+        raise InputError(f"not a scheduler address: {err}", item=f"--scheduler {address}") from None
+    if not host:
+        raise InputError("not a scheduler address (expected tcp://HOST:PORT)", item=f"--scheduler {address}")
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except OSError as err:
+        reason = "no answer" if isinstance(err, TimeoutError) else (err.strerror or str(err))
+        raise InputError(f"cannot reach the Dask scheduler at {host}:{port}: {reason}",
+                         item=f"--scheduler {address}") from None
+
+
+def _worker_init(parent: int) -> None:
+    """Run in every local worker process: die with the parent, and hold none of its pipes.
+
+    On Linux the kernel sends the worker SIGKILL when its parent dies, however it
+    dies (``prctl(PR_SET_PDEATHSIG)``); elsewhere a thread watches the parent.
+    The worker's stdin, stdout and stderr become /dev/null, so that a ``| tee`` or
+    a CI log capture ends when the parent does (a worker reports through its
+    return value only).
+    """
+    import signal
+    import threading
+
+    armed = False
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            armed = libc.prctl(1, int(signal.SIGKILL), 0, 0, 0) == 0  # 1 = PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            armed = False
+    if os.getppid() != parent:  # the parent died before the death signal was armed
+        os._exit(1)
+    if not armed:
+        def watch() -> None:
+            while os.getppid() == parent:
+                time.sleep(0.5)
+            os._exit(1)
+
+        threading.Thread(target=watch, name="hybridsched-parent-watch", daemon=True).start()
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.close(null)
+
+
+def _local(todo: list[RunSpec], *, workers: int, job: Callable = execute_run,
+           **_: Any) -> Iterator[tuple[RunSpec, tuple[dict, str]]]:
     if workers == 1 or len(todo) <= 1:
         for spec in todo:
-            yield spec, execute_run(spec)
+            yield spec, job(spec)
         return
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
 
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(todo)))
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(todo)), initializer=_worker_init,
+                               initargs=(os.getpid(),))
     try:
-        pending = {pool.submit(execute_run, spec): spec for spec in todo}
+        pending = {pool.submit(job, spec): spec for spec in todo}
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in sorted(done, key=lambda f: pending[f].index):
@@ -125,7 +222,7 @@ def _local(todo: list[RunSpec], *, workers: int, **_: Any) -> Iterator[tuple[Run
 
 
 def _dask(todo: list[RunSpec], *, workers: int, scheduler: str | None, processes: bool = True,
-          **_: Any) -> Iterator[tuple[RunSpec, tuple[dict, str]]]:
+          job: Callable = execute_run, **_: Any) -> Iterator[tuple[RunSpec, tuple[dict, str]]]:
     if not todo:
         return
     from distributed import Client, LocalCluster, as_completed
@@ -133,7 +230,7 @@ def _dask(todo: list[RunSpec], *, workers: int, scheduler: str | None, processes
     cluster = None
     try:
         if scheduler:
-            client = Client(scheduler, timeout="30s")
+            client = Client(scheduler, timeout="10s")
         else:
             cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=processes,
                                    dashboard_address=None)
@@ -141,7 +238,7 @@ def _dask(todo: list[RunSpec], *, workers: int, scheduler: str | None, processes
     except (OSError, TimeoutError) as err:
         raise InputError(f"cannot reach the Dask scheduler: {err}", item=f"--scheduler {scheduler}") from None
     try:
-        futures = client.map(execute_run, todo, pure=False)
+        futures = client.map(job, todo, pure=False)
         spec_of = {f.key: s for f, s in zip(futures, todo)}
         for future in as_completed(futures):
             spec = spec_of[future.key]

@@ -93,11 +93,12 @@ def fidelity(result: Any) -> float | None:
     return value
 
 
-def execute_run(spec: RunSpec) -> tuple[dict[str, Any], str]:
+def execute_run(spec: RunSpec, decision_timeout: float | None = None) -> tuple[dict[str, Any], str]:
     """Run one suite run; return its record and its trace CSV ('' when it failed).
 
     Bad input or a failing policy gives a record with ``status: "error"`` and
     the message, so one broken combination does not stop a sweep.
+    ``decision_timeout``: as in :func:`scheduler.api.simulate` (it changes no number).
     """
     from scheduler.api import simulate
 
@@ -107,7 +108,7 @@ def execute_run(spec: RunSpec) -> tuple[dict[str, Any], str]:
         workflow = build_workflow(spec)
         platform = build_platform(spec, workflow)
         result = simulate(workflow, platform, spec.policy["policy"], seed=spec.seed,
-                          **spec.policy.get("options", {}))
+                          decision_timeout=decision_timeout, **spec.policy.get("options", {}))
     except InputError as err:
         return dict(base, status="error", error=str(err), wall_s=time.perf_counter() - started), ""
     except Exception as err:  # a bug somewhere must not kill the sweep; keep its traceback

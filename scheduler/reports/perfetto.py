@@ -18,15 +18,51 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from pathlib import Path
 from typing import Any
 
 US = 1e6  # trace times are seconds; the format counts microseconds
 
 
+#: The columns of a trace file (:meth:`scheduler.trace.Trace.to_csv`).
+TRACE_COLUMNS = ("type", "task", "device", "start", "finish", "share", "status", "src_device", "data_bytes")
+
+
 def read_trace_rows(run_folder: Path) -> list[dict[str, str]]:
-    text = (run_folder / "trace.csv").read_text(encoding="utf-8")
-    return list(csv.DictReader(io.StringIO(text)))
+    """The rows of ``run_folder/trace.csv``; InputError naming the file and the row
+    when it is not UTF-8, lacks the trace's columns, has no task, or a bad time."""
+    from workloads.errors import InputError
+
+    path = Path(run_folder) / "trace.csv"
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise InputError(f"damaged trace: not UTF-8 text (byte {err.start})", source=str(path)) from None
+    except OSError as err:
+        raise InputError(f"unreadable trace: {err.strerror}", source=str(path)) from None
+    reader = csv.DictReader(io.StringIO(text))
+    if reader.fieldnames is None or any(c not in reader.fieldnames for c in TRACE_COLUMNS[:7]):
+        raise InputError(f"damaged trace: the header is not {','.join(TRACE_COLUMNS)}", source=str(path))
+    rows = []
+    try:
+        for n, row in enumerate(reader, start=2):
+            if row["type"] not in ("task", "transfer") or None in row.values():
+                raise InputError("damaged trace: not a task or transfer row", source=str(path), item=f"line {n}")
+            for key in ("start", "finish"):
+                try:
+                    value = float(row[key])
+                except (TypeError, ValueError):
+                    value = math.nan
+                if not math.isfinite(value):
+                    raise InputError(f"damaged trace: {key} {row[key]!r} is not a finite number",
+                                     source=str(path), item=f"line {n}")
+            rows.append(row)
+    except csv.Error as err:
+        raise InputError(f"damaged trace: {err}", source=str(path)) from None
+    if not any(r["type"] == "task" for r in rows):
+        raise InputError("damaged trace: no task runs in it", source=str(path))
+    return rows
 
 
 def run_info(run_folder: Path) -> dict[str, Any]:
@@ -34,9 +70,24 @@ def run_info(run_folder: Path) -> dict[str, Any]:
     for name in ("result.json", "summary.json"):
         path = run_folder / name
         if path.is_file():
-            data = json.loads(path.read_text(encoding="utf-8"))
+            from scheduler.experiments.results import read_json
+            from workloads.errors import InputError
+
+            data = read_json(path, "run record")
+            if not isinstance(data, dict):
+                raise InputError(f"damaged run record: expected a JSON object, found {type(data).__name__}",
+                                 source=str(path))
             return data if name == "result.json" else {"summary": data, "task_kinds": {}}
     return {"summary": {}, "task_kinds": {}}
+
+
+def recorded_devices(info: dict[str, Any]) -> list[str]:
+    """The device names a run record lists, in platform order ([] when it lists none)."""
+    summary = info.get("summary")
+    listed = summary.get("devices") if isinstance(summary, dict) else None
+    if not isinstance(listed, list):
+        return []
+    return [d["device"] for d in listed if isinstance(d, dict) and isinstance(d.get("device"), str)]
 
 
 def trace_events(run_folder: str | Path) -> dict[str, Any]:
@@ -44,8 +95,8 @@ def trace_events(run_folder: str | Path) -> dict[str, Any]:
     folder = Path(run_folder)
     rows = read_trace_rows(folder)
     info = run_info(folder)
-    kinds = info.get("task_kinds", {})
-    devices = [d["device"] for d in info.get("summary", {}).get("devices", [])]
+    kinds = info.get("task_kinds") if isinstance(info.get("task_kinds"), dict) else {}
+    devices = recorded_devices(info)
     for r in rows:
         if r["type"] == "task" and r["device"] not in devices:
             devices.append(r["device"])

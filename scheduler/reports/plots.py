@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,10 @@ def _save(fig: Any, path: Path) -> Path:
     return path
 
 
+def _number(value: Any) -> float:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else math.nan
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._+=-]+", "-", text).strip("-")
 
@@ -54,15 +59,15 @@ def gantt_chart(run_folder: str | Path, path: str | Path, *, max_transfers: int 
     from matplotlib.collections import LineCollection
     from matplotlib.patches import Patch
 
-    from scheduler.reports.perfetto import read_trace_rows, run_info
+    from scheduler.reports.perfetto import read_trace_rows, recorded_devices, run_info
 
     plt = _pyplot()
     folder = Path(run_folder)
     rows = read_trace_rows(folder)
     info = run_info(folder)
-    kinds = info.get("task_kinds", {})
-    summary = info.get("summary", {})
-    devices = [d["device"] for d in summary.get("devices", [])]
+    kinds = info.get("task_kinds") if isinstance(info.get("task_kinds"), dict) else {}
+    devices = recorded_devices(info)
+    summary = info.get("summary") if isinstance(info.get("summary"), dict) else {}
     for r in rows:
         if r["type"] == "task" and r["device"] not in devices:
             devices.append(r["device"])
@@ -113,7 +118,7 @@ def gantt_chart(run_folder: str | Path, path: str | Path, *, max_transfers: int 
     ax.invert_yaxis()
     ax.set_xlabel("time (s)")
     ax.set_title(f"{summary.get('workflow', '')} on {summary.get('platform', '')} under "
-                 f"{summary.get('policy', '')} (makespan {summary.get('makespan', 0):.4g} s)", fontsize=9)
+                 f"{summary.get('policy', '')} (makespan {_number(summary.get('makespan')):.4g} s)", fontsize=9)
     handles = [Patch(color=WAIT_COLOURS.get(k) or KIND_COLOURS.get(k, "#55A868"),
                      label=f"{k} (wait)" if k in WAIT_COLOURS else k) for k in sorted(used)]
     if transfers:
@@ -234,7 +239,13 @@ def plot_results(out: str | Path, *, gantt: int = 12) -> list[Path]:
             written.append(gantt_chart(folder, plots / "gantt" / f"{run_id}.png"))
     pareto_csv = out / "pareto.csv"
     if pareto_csv.is_file():
-        pareto = pd.read_csv(pareto_csv)
+        try:
+            pareto = pd.read_csv(pareto_csv, encoding="utf-8", encoding_errors="strict")
+        except (UnicodeDecodeError, pd.errors.EmptyDataError, pd.errors.ParserError, ValueError) as err:
+            from workloads.errors import InputError
+
+            first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+            raise InputError(f"damaged Pareto table: {first}", source=str(pareto_csv)) from None
         if not pareto.empty and "makespan" in pareto:
             written += pareto_plots(pareto, plots / "pareto")
     for path in (energy_by_kind(df, plots / "energy-by-kind.png"), slr_vs_ccr(df, plots)):
