@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from benchmarks.bench import Case, cases, engine, instances, planners, render, run_case
+from scheduler.bench import Case, cases, engine, instances, planners, render, run_case
 from devices.link import Link
 from devices.platform import Platform
 from scheduler.api import simulate

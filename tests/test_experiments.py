@@ -237,7 +237,7 @@ def test_heft_paper_suite_has_heft_at_or_below_cpop_at_every_ccr(tmp_path):
 
     from scheduler.reports.plots import slr_vs_ccr
 
-    data = yaml.safe_load((ROOT / "benchmarks" / "heft-paper.yaml").read_text())
+    data = yaml.safe_load((ROOT / "scheduler" / "suites" / "heft-paper.yaml").read_text())
     data["policies"] = ["heft", "cpop"]
     path = tmp_path / "heft-paper.yaml"
     path.write_text(yaml.safe_dump(data))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.bench import network
+from scheduler.bench import network
 
 pytestmark = pytest.mark.skipif(not network.have_simgrid(), reason="simgrid is not installed (pip install simgrid)")
 

@@ -19,7 +19,7 @@ from scheduler.policy import PolicyError
 
 ROOT = Path(__file__).resolve().parents[1]
 PLUGIN = ROOT / "examples" / "plugin-policy"
-ONE_FILE = ROOT / "examples" / "one_file_policy.py"
+ONE_FILE = ROOT / "scheduler" / "examples" / "one_file_policy.py"
 TOPCUOGLU = ROOT / "tests" / "data" / "topcuoglu2002.json"
 
 

@@ -60,7 +60,7 @@ import json, sys
 from scheduler.api import load, simulate
 from scheduler.policies import BUILTIN
 cases = [load("tests/data/topcuoglu2002.json"), load("tests/data/arabnejad2014.json"),
-         load("examples/workflows/ml-pipeline.yaml", "h100-node")]
+         load("scheduler/examples/ml-pipeline.yaml", "h100-node")]
 from workloads.generators import generate
 dag = generate("random-dag", v=40, seed=7)
 cases.append((dag, dag.platform))

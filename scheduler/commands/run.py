@@ -22,7 +22,7 @@ in results.csv), 2 on a bad suite (nothing runs), 130 when interrupted.
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from scheduler.commands._checks import positive_int, seconds
 
-    parser.add_argument("suite", help="suite file, or the name of a built-in suite in benchmarks/")
+    parser.add_argument("suite", help="suite file, or the name of a built-in suite (see 'hybridsched suites')")
     parser.add_argument("--out", metavar="DIR", help="results folder (default: results/SUITE-NAME)")
     parser.add_argument("--workers", type=positive_int, metavar="N",
                         help="worker processes, at least 1 (default: the CPUs this process may use)")

@@ -31,8 +31,9 @@ from workloads.errors import InputError
 SCHEMA = Path(__file__).with_name("suite.schema.json")
 #: Platform label meaning "the platform the workflow file carries".
 OWN = "own"
-#: Where ``hybridsched run NAME`` finds the built-in suites (a source checkout).
-BUILTIN_DIR = Path(__file__).resolve().parents[2] / "benchmarks"
+#: Suites not yet moved into the package (``scheduler/suites/``): read only in a source
+#: checkout, never shipped; ``git mv benchmarks/NAME.yaml scheduler/suites/`` makes one built in.
+CHECKOUT_DIR = Path(__file__).resolve().parents[2] / "benchmarks"
 
 
 #: Runs a suite may expand to: far beyond any experiment, low enough to refuse a typo
@@ -94,20 +95,31 @@ class Suite:
 
 
 def resolve_suite_path(name_or_path: str | Path) -> Path:
-    """A suite file path, or the name of a built-in suite in ``benchmarks/``."""
+    """A suite file path, or the name of a built-in suite (:mod:`scheduler.suites`)."""
     path = Path(name_or_path)
     try:
         if path.is_file():
             return path
     except (OSError, ValueError):
         raise InputError("not a usable file name", source=repr(str(name_or_path))) from None
-    if not path.suffix:
-        builtin = BUILTIN_DIR / f"{name_or_path}.yaml"
-        if builtin.exists():
+    from scheduler import suites
+
+    if not path.suffix and path.name == str(name_or_path):
+        builtin = suites.path(str(name_or_path)) or _checkout_suite(str(name_or_path))
+        if builtin is not None:
             return builtin
-    known = sorted(p.stem for p in BUILTIN_DIR.glob("*.yaml")) if BUILTIN_DIR.is_dir() else []
+    known = sorted(set(suites.names()) | {p.stem for p in _checkout_suites()})
     hint = f" (built-in suites: {', '.join(known)})" if known else ""
     raise InputError(f"no such suite file{hint}", source=str(name_or_path))
+
+
+def _checkout_suites() -> list[Path]:
+    return sorted(CHECKOUT_DIR.glob("*.yaml")) if CHECKOUT_DIR.is_dir() else []
+
+
+def _checkout_suite(name: str) -> Path | None:
+    found = CHECKOUT_DIR / f"{name}.yaml"
+    return found if found.is_file() else None
 
 
 def load_suite(name_or_path: str | Path, *, base_dir: Path | None = None, allow_code: bool = False) -> Suite:

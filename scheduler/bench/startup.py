@@ -15,10 +15,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.bench.timing import median
+from scheduler.bench.timing import median
 
-ROOT = Path(__file__).resolve().parents[2]
-PAPER_CASE = ROOT / "tests" / "data" / "topcuoglu2002.json"
+PAPER_CASE = Path(__file__).resolve().parents[1] / "examples" / "topcuoglu2002.json"
 
 PROBE = """
 import json, sys, time
@@ -37,7 +36,7 @@ def run_case(repeat: int = 7) -> dict[str, Any]:
     help_s = []
     for _ in range(repeat):
         t = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "scheduler.cli", "--help"], cwd=ROOT,
+        done = subprocess.run([sys.executable, "-m", "scheduler.cli", "--help"],
                               capture_output=True, text=True)
         help_s.append(time.perf_counter() - t)
         if done.returncode != 0:
@@ -47,7 +46,7 @@ def run_case(repeat: int = 7) -> dict[str, Any]:
         t = time.perf_counter()
         subprocess.run([sys.executable, "-c", "pass"], check=True)
         bare.append(time.perf_counter() - t)
-    probe = subprocess.run([sys.executable, "-c", PROBE, str(PAPER_CASE)], cwd=ROOT,
+    probe = subprocess.run([sys.executable, "-c", PROBE, str(PAPER_CASE)],
                            capture_output=True, text=True)
     classical = json.loads(probe.stdout) if probe.returncode == 0 else {"error": probe.stderr.strip()[-300:]}
     return {"help_s": median(help_s), "python_startup_s": median(bare), "classical_run": classical,

@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.bench import instances
-from benchmarks.bench.timing import median, timed
+from scheduler.bench import instances
+from scheduler.bench.timing import median, timed
 from devices.link import Link
 from scheduler.problem import Problem
 
@@ -118,7 +118,12 @@ def plan_case(policy: str, tasks: int, devices: int, repeat: int, seed: int = 0,
 
 
 def saga_case(tasks: int, devices: int, seed: int = 0, with_data: bool = True) -> dict[str, Any]:
-    """SAGA's HEFT against ours on one instance (one SAGA run: it is slow)."""
+    """SAGA's HEFT against ours on one instance (one SAGA run: it is slow); skipped without SAGA."""
+    import importlib.util
+
+    if importlib.util.find_spec("saga") is None:
+        return {"skipped": "SAGA not installed, rival skipped; add it with: pip install 'hybridsched[bench]' "
+                           "(anrg-saga 2.0.2, Python 3.11)"}
     from saga.schedulers.cpop import upward_rank as saga_upward_rank
     from saga.schedulers.heft import HeftScheduler
     from saga import Network, TaskGraph

@@ -1,8 +1,9 @@
 """A one-file hybridsched policy: run it without installing anything.
 
-    hybridsched simulate tests/data/topcuoglu2002.json --policy examples/one_file_policy.py:Frugal
-    hybridsched simulate examples/workflows/ml-pipeline.yaml --platform h100-node \\
-        --policy examples/one_file_policy.py:Frugal --option max_delay=30
+    hybridsched examples --copy .          # this file and the example workflows
+    hybridsched simulate topcuoglu2002.json --policy one_file_policy.py:Frugal
+    hybridsched simulate ml-pipeline.yaml --platform h100-node \\
+        --policy one_file_policy.py:Frugal --option max_delay=30
 
 Each ready task goes to the device that adds the least energy, among those
 that finish it at most ``max_delay`` seconds after its earliest finish.

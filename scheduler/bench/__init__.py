@@ -1,17 +1,17 @@
-"""hybridsched's benchmark harness: ``hybridsched bench`` or ``python -m benchmarks.bench``.
+"""hybridsched's benchmark harness: ``hybridsched bench`` or ``python -m scheduler.bench``.
 
 Areas (one module each):
 
 * ``startup``: ``hybridsched --help`` wall time; no Qiskit import for a
   classical workflow;
 * ``engine``: our simulate and engine against a bare-SimPy program running
-  the same placement (:mod:`benchmarks.bench.engine`); ``scale``: one
+  the same placement (:mod:`scheduler.bench.engine`); ``scale``: one
   1M-task simulate;
 * ``planners``: HEFT, CPOP, PEFT and the batch planners, and SAGA's HEFT
-  (:mod:`benchmarks.bench.planners`);
+  (:mod:`scheduler.bench.planners`);
 * ``quantum``: transpile-and-estimate per circuit, cold and warm cache;
 * ``sweeps``: runs per second of a suite on 1 and 2 local workers and on Dask;
-* ``rl``: steps per second of the Gymnasium env with random actions (:mod:`benchmarks.bench.rl`).
+* ``rl``: steps per second of the Gymnasium env with random actions (:mod:`scheduler.bench.rl`).
 
 Every case runs in a fresh child process (``spawn``), which reports its peak
 resident memory (``resource.getrusage``). Times are medians over
@@ -41,7 +41,7 @@ AREAS = ("startup", "engine", "scale", "planners", "quantum", "sweeps", "rl")
 @dataclass
 class Case:
     area: str
-    #: "module:function" under benchmarks.bench, called with ``kwargs`` in a child.
+    #: "module:function" under scheduler.bench, called with ``kwargs`` in a child.
     target: str
     kwargs: dict[str, Any] = field(default_factory=dict)
     #: Seconds after which the child is stopped and the case reported as not finished.
@@ -55,7 +55,7 @@ class Case:
 
 def cases(quick: bool, areas: tuple[str, ...] = AREAS) -> list[Case]:
     """The cases of each area, small ones for ``quick`` (about a minute in all)."""
-    from benchmarks.bench import planners
+    from scheduler.bench import planners
 
     out: list[Case] = []
     if "startup" in areas:
@@ -90,7 +90,7 @@ def _child(target: str, kwargs: dict[str, Any], conn) -> None:
 
     try:
         module, _, name = target.partition(":")
-        fn = getattr(importlib.import_module(f"benchmarks.bench.{module}"), name)
+        fn = getattr(importlib.import_module(f"scheduler.bench.{module}"), name)
         row = fn(**kwargs)
         row["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         conn.send(row)
@@ -178,13 +178,13 @@ def _args(kwargs: dict[str, Any]) -> str:
 
 def render(results: dict[str, Any]) -> str:
     """The results as a plain-text table per area."""
-    from benchmarks.bench.report import render_areas
+    from scheduler.bench.report import render_areas
 
     return render_areas(results)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m scheduler.bench", description=__doc__.split("\n")[0])
     add_arguments(parser)
     return execute(parser.parse_args(argv))
 

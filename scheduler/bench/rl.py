@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib.util
 from typing import Any
 
-from benchmarks.bench.timing import median, timed
+from scheduler.bench.timing import median, timed
 
 GOAL_STEPS_PER_S = 5_000
 

@@ -6,7 +6,7 @@ device (devices run their tasks in plan order, as the engine does), then
 for its slowest input to arrive, then runs (a timeout). Its inputs
 (execution and transfer times, placement) are computed before the clock
 starts, so it is a floor: it models nothing, checks nothing and records
-only finish times. Both run the :class:`~benchmarks.bench.instances.FixedPlacement`
+only finish times. Both run the :class:`~scheduler.bench.instances.FixedPlacement`
 plan, so the comparison times the engines and not a planner; the makespans
 are checked equal.
 """
@@ -19,8 +19,8 @@ from typing import Any
 
 import simpy
 
-from benchmarks.bench import instances
-from benchmarks.bench.timing import median, timed
+from scheduler.bench import instances
+from scheduler.bench.timing import median, timed
 from scheduler.api import load, simulate
 from scheduler.engine import Engine
 from scheduler.problem import Problem

@@ -13,7 +13,7 @@ CM02 weighs a flow by ``1 / its route latency``; every case here gives the
 flows that meet on a link the same route latency, where that weighting is
 pure max-min (the model of :mod:`scheduler.network`).
 
-``python -m benchmarks.bench.network simgrid < case.json`` prints SimGrid's
+``python -m scheduler.bench.network simgrid < case.json`` prints SimGrid's
 finish times and its build and run seconds as JSON.
 """
 
@@ -107,7 +107,7 @@ def _simgrid_child(case: dict[str, Any]) -> dict[str, Any]:
 
 def simgrid(case: dict[str, Any], timeout: float = 600) -> dict[str, Any]:
     """SimGrid's finish times of ``case`` (and its build and run seconds), from a child process."""
-    done = subprocess.run([sys.executable, "-m", "benchmarks.bench.network", "simgrid"], input=json.dumps(case),
+    done = subprocess.run([sys.executable, "-m", "scheduler.bench.network", "simgrid"], input=json.dumps(case),
                           capture_output=True, text=True, timeout=timeout, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"simgrid child failed: {done.stderr.strip()[-2000:]}")

@@ -15,7 +15,7 @@ import importlib.util
 import time
 from typing import Any
 
-from benchmarks.bench.timing import median, timed
+from scheduler.bench.timing import median, timed
 
 #: Offline fake backend with a real calibration snapshot (IBM Torino, 133 qubits).
 BACKEND = "fake_torino"

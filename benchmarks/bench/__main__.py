@@ -1,5 +1,0 @@
-import sys
-
-from benchmarks.bench import main
-
-sys.exit(main())

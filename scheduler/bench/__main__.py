@@ -1,0 +1,5 @@
+import sys
+
+from scheduler.bench import main
+
+sys.exit(main())
