@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -302,3 +303,19 @@ def test_bad_weights_files_are_one_line_errors(tmp_path):
                           f"rl:{garbage}"], capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 2 and "Traceback" not in out.stderr and str(garbage) in out.stderr
     assert INPUTS == TASK_FEATURES + DEVICE_FEATURES
+
+
+def test_same_numbers_under_any_hash_seed():
+    script = ("import numpy as np; from scheduler.rl.env import ScheduleEnv\n"
+              "env = ScheduleEnv('fork-join', 'h100-node', params={'width': 6}); env.action_space.seed(2)\n"
+              "obs, info = env.reset(seed=9); done = False; out = []\n"
+              "while not done:\n"
+              "    obs, r, done, _, info = env.step(env.action_space.sample(mask=info['action_mask'])); out.append(r)\n"
+              "print(repr(out), info['makespan'], info['energy_j'], obs.tobytes().hex())\n")
+    outputs = set()
+    for hash_seed in ("0", "12345"):
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT,
+                              env={**os.environ, "PYTHONHASHSEED": hash_seed})
+        assert done.returncode == 0, done.stderr
+        outputs.add(done.stdout)
+    assert len(outputs) == 1
