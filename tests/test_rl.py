@@ -319,3 +319,17 @@ def test_same_numbers_under_any_hash_seed():
         assert done.returncode == 0, done.stderr
         outputs.add(done.stdout)
     assert len(outputs) == 1
+
+
+def test_a_suite_compares_a_trained_policy_with_heft_without_allow_code(tmp_path):
+    earliest_finish_scorer().save(tmp_path / "eft.npz")
+    suite = tmp_path / "suite.yaml"
+    suite.write_text(f"name: rl\nseed: 1\nworkflows:\n  - file: {TOPCUOGLU}\nplatforms: [own]\n"
+                     "policies:\n  - heft\n  - {policy: 'rl:eft.npz', name: learned}\n")
+    done = subprocess.run([sys.executable, "-m", "scheduler.cli", "run", str(suite), "--out", str(tmp_path / "res")],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    import csv
+
+    rows = list(csv.DictReader((tmp_path / "res" / "results.csv").open()))
+    assert sorted((r["policy"], float(r["makespan"])) for r in rows) == [("heft", 80.0), ("learned", 80.0)]
