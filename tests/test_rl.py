@@ -62,6 +62,19 @@ def test_earliest_finish_actions_are_heft_on_the_papers_example():
     assert info["plan"].device == simulate(workflow, platform, "heft").plan.device
 
 
+@pytest.mark.parametrize("insertion,policy", [(True, "heft"), (False, "heft-append")])
+def test_earliest_finish_actions_are_heft_on_random_dags(insertion, policy):
+    from workloads.generators import generate
+
+    for seed in range(3):
+        workflow = generate("random-dag", v=40, ccr=2.0, q=4, seed=seed)
+        env = ScheduleEnv(workflow, None, insertion=insertion, sim_seed=0)
+        _, info, _ = play(env, earliest_finish)
+        reference = simulate(workflow, workflow.platform, policy)
+        assert info["plan"].device == reference.plan.device and info["plan"].start == reference.plan.start
+        assert info["makespan"] == reference.metrics.makespan
+
+
 def test_normalised_makespan_return_is_minus_slr():
     env = paper_env()
     total, info, _ = play(env, earliest_finish)
