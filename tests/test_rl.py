@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from scheduler.api import load, simulate
-from scheduler.policies.stepwise import DEVICE_FEATURES, TASK_FEATURES, PlanPolicy
-from scheduler.policies.learned import INPUTS, Scorer
+from scheduler.policies.stepwise import DEVICE_FEATURES, TASK_FEATURES, Instance, PlanPolicy
+from scheduler.policies.learned import INPUTS, Scorer, greedy_plan
 from tests.conftest import ROOT, TOPCUOGLU
 from workloads.errors import InputError
 
@@ -346,3 +346,21 @@ def test_a_suite_compares_a_trained_policy_with_heft_without_allow_code(tmp_path
 
     rows = list(csv.DictReader((tmp_path / "res" / "results.csv").open()))
     assert sorted((r["policy"], float(r["makespan"])) for r in rows) == [("heft", 80.0), ("learned", 80.0)]
+
+
+def test_reinforce_learns_to_beat_random_placement():
+    from scheduler.rl.train import train
+    from workloads.generators import generate
+
+    def family(rng):
+        return generate("random-dag", v=int(rng.integers(10, 21)), ccr=1.0, q=3, seed=int(rng.integers(10**6)))
+
+    scorer = train(ScheduleEnv(family, platform=None, max_devices=3), iterations=8, batch=8, seed=0)
+    rng = np.random.default_rng(99)
+    learned, uniform = [], []
+    for k in range(10):
+        workflow = family(rng)
+        plan = greedy_plan(scorer, Instance.of(workflow, workflow.platform))
+        learned.append(simulate(workflow, workflow.platform, PlanPolicy(plan)).metrics.slr)
+        uniform.append(simulate(workflow, workflow.platform, "random", seed=k).metrics.slr)
+    assert np.mean(learned) < 0.8 * np.mean(uniform)
