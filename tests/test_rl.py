@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -9,8 +10,8 @@ import numpy as np
 import pytest
 
 from scheduler.api import load, simulate
-from scheduler.policies.stepwise import DEVICE_FEATURES, TASK_FEATURES, PlanPolicy
-from scheduler.policies.learned import INPUTS, Scorer
+from scheduler.policies.stepwise import DEVICE_FEATURES, TASK_FEATURES, Instance, PlanPolicy
+from scheduler.policies.learned import INPUTS, Scorer, greedy_plan
 from tests.conftest import ROOT, TOPCUOGLU
 from workloads.errors import InputError
 
@@ -59,6 +60,19 @@ def test_earliest_finish_actions_are_heft_on_the_papers_example():
     assert total == pytest.approx(-80.0, abs=1e-9)  # the return is minus the run's makespan
     workflow, platform = load(TOPCUOGLU)
     assert info["plan"].device == simulate(workflow, platform, "heft").plan.device
+
+
+@pytest.mark.parametrize("insertion,policy", [(True, "heft"), (False, "heft-append")])
+def test_earliest_finish_actions_are_heft_on_random_dags(insertion, policy):
+    from workloads.generators import generate
+
+    for seed in range(3):
+        workflow = generate("random-dag", v=40, ccr=2.0, q=4, seed=seed)
+        env = ScheduleEnv(workflow, None, insertion=insertion, sim_seed=0)
+        _, info, _ = play(env, earliest_finish)
+        reference = simulate(workflow, workflow.platform, policy)
+        assert info["plan"].device == reference.plan.device and info["plan"].start == reference.plan.start
+        assert info["makespan"] == reference.metrics.makespan
 
 
 def test_normalised_makespan_return_is_minus_slr():
@@ -302,3 +316,51 @@ def test_bad_weights_files_are_one_line_errors(tmp_path):
                           f"rl:{garbage}"], capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 2 and "Traceback" not in out.stderr and str(garbage) in out.stderr
     assert INPUTS == TASK_FEATURES + DEVICE_FEATURES
+
+
+def test_same_numbers_under_any_hash_seed():
+    script = ("import numpy as np; from scheduler.rl.env import ScheduleEnv\n"
+              "env = ScheduleEnv('fork-join', 'h100-node', params={'width': 6}); env.action_space.seed(2)\n"
+              "obs, info = env.reset(seed=9); done = False; out = []\n"
+              "while not done:\n"
+              "    obs, r, done, _, info = env.step(env.action_space.sample(mask=info['action_mask'])); out.append(r)\n"
+              "print(repr(out), info['makespan'], info['energy_j'], obs.tobytes().hex())\n")
+    outputs = set()
+    for hash_seed in ("0", "12345"):
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT,
+                              env={**os.environ, "PYTHONHASHSEED": hash_seed})
+        assert done.returncode == 0, done.stderr
+        outputs.add(done.stdout)
+    assert len(outputs) == 1
+
+
+def test_a_suite_compares_a_trained_policy_with_heft_without_allow_code(tmp_path):
+    earliest_finish_scorer().save(tmp_path / "eft.npz")
+    suite = tmp_path / "suite.yaml"
+    suite.write_text(f"name: rl\nseed: 1\nworkflows:\n  - file: {TOPCUOGLU}\nplatforms: [own]\n"
+                     "policies:\n  - heft\n  - {policy: 'rl:eft.npz', name: learned}\n")
+    done = subprocess.run([sys.executable, "-m", "scheduler.cli", "run", str(suite), "--out", str(tmp_path / "res")],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    import csv
+
+    rows = list(csv.DictReader((tmp_path / "res" / "results.csv").open()))
+    assert sorted((r["policy"], float(r["makespan"])) for r in rows) == [("heft", 80.0), ("learned", 80.0)]
+
+
+def test_reinforce_learns_to_beat_random_placement():
+    from scheduler.rl.train import train
+    from workloads.generators import generate
+
+    def family(rng):
+        return generate("random-dag", v=int(rng.integers(10, 21)), ccr=1.0, q=3, seed=int(rng.integers(10**6)))
+
+    scorer = train(ScheduleEnv(family, platform=None, max_devices=3), iterations=8, batch=8, seed=0)
+    rng = np.random.default_rng(99)
+    learned, uniform = [], []
+    for k in range(10):
+        workflow = family(rng)
+        plan = greedy_plan(scorer, Instance.of(workflow, workflow.platform))
+        learned.append(simulate(workflow, workflow.platform, PlanPolicy(plan)).metrics.slr)
+        uniform.append(simulate(workflow, workflow.platform, "random", seed=k).metrics.slr)
+    assert np.mean(learned) < 0.8 * np.mean(uniform)

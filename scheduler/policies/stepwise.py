@@ -149,11 +149,11 @@ class Instance:
             raise InputError("the workflow has no tasks: nothing to schedule", source=workflow.source)
         return cls(Problem(workflow, platform), insertion=insertion)
 
-    def estimate(self, makespan: float, extra_j: float, per_use_usd: float, infidelity_sum: float) -> np.ndarray:
+    def estimate(self, makespan: float, extra_j: float, per_use_usd: float, infidelity_sum: float) -> list[float]:
         """The :data:`METRICS` of a plan from its running sums (the engine's formulas on planned times)."""
         energy = self.idle_w_sum * makespan + extra_j
-        return np.array([makespan, energy, self.reserved_rate_sum * makespan + per_use_usd, energy * self.g_per_j,
-                         infidelity_sum / self.n_quantum if self.n_quantum else 0.0])
+        return [makespan, energy, self.reserved_rate_sum * makespan + per_use_usd, energy * self.g_per_j,
+                infidelity_sum / self.n_quantum if self.n_quantum else 0.0]
 
 
 class Episode:
@@ -213,7 +213,7 @@ class Episode:
         """The device of earliest planned finish (HEFT's choice); ties: the earlier device."""
         return int(np.argmin(self.finish))
 
-    def estimate(self) -> np.ndarray:
+    def estimate(self) -> list[float]:
         return self.instance.estimate(self.makespan, self.extra_j, self.per_use_usd, self.infidelity_sum)
 
     def place(self, p: int) -> None:
@@ -280,11 +280,10 @@ def run_plan(instance: Instance, plan: Plan, seed: int = 0) -> tuple[Metrics, Pl
     return compute(trace, instance.platform, instance.problem), plan
 
 
-def final_figures(metrics: Metrics) -> np.ndarray:
+def final_figures(metrics: Metrics) -> list[float]:
     """The :data:`METRICS` of a finished run."""
     fid = metrics.fidelity_mean
-    return np.array([metrics.makespan, metrics.energy_j, metrics.cost_usd, metrics.carbon_g,
-                     0.0 if fid is None else 1.0 - fid])
+    return [metrics.makespan, metrics.energy_j, metrics.cost_usd, metrics.carbon_g, 0.0 if fid is None else 1.0 - fid]
 
 
 def reward_weights(reward: str | Mapping[str, float]) -> np.ndarray:

@@ -151,7 +151,7 @@ class ScheduleEnv(gym.Env):
         self._episode = Episode(self._instance, self.max_devices)
         self._seed_used = (self.sim_seed if self.sim_seed is not None
                            else int(self.np_random.integers(2**31 - 1)))
-        self._coef = self.weights / (self._instance.scales if self.normalize else 1.0)
+        self._coef = (self.weights / (self._instance.scales if self.normalize else 1.0)).tolist()
         return self._episode.observation(), self._info(False)
 
     def step(self, action):
@@ -160,7 +160,9 @@ class ScheduleEnv(gym.Env):
             raise ResetNeeded("call reset() before step()")
         if episode.done:
             raise ResetNeeded("the episode has ended (every task is placed): call reset() before step()")
-        if not self.action_space.contains(action):
+        n = self.max_devices
+        # Plain integers in range are in the space; anything else asks the space itself.
+        if not (isinstance(action, (int, np.integer)) and 0 <= action < n) and not self.action_space.contains(action):
             raise InvalidAction(f"action {action!r} is not in the action space {self.action_space}")
         p = int(action)
         penalty = 0.0
@@ -175,11 +177,12 @@ class ScheduleEnv(gym.Env):
         before = episode.estimate()
         episode.place(p)
         after = episode.estimate()
-        reward = -float(self._coef @ (after - before)) - penalty
+        coef = self._coef
+        reward = -sum(c * (a - b) for c, a, b in zip(coef, after, before) if c) - penalty
         info = self._info(remapped)
         if episode.done:
             metrics, plan = run_plan(self._instance, episode.plan, self._seed_used)
-            reward -= float(self._coef @ (final_figures(metrics) - after))
+            reward -= sum(c * (r - a) for c, r, a in zip(coef, final_figures(metrics), after) if c)
             info.update(makespan=metrics.makespan, energy_j=metrics.energy_j, cost_usd=metrics.cost_usd,
                         carbon_g=metrics.carbon_g, fidelity=metrics.fidelity_mean,
                         fidelity_min=metrics.fidelity_min, slr=metrics.slr, planned_makespan=plan.makespan,
@@ -191,7 +194,7 @@ class ScheduleEnv(gym.Env):
     def _info(self, remapped: bool) -> dict[str, Any]:
         episode = self._episode
         task = None if episode.done else self._instance.problem.tasks[episode.task].id
-        return {"action_mask": episode.mask.copy(), "task": task, "remapped": remapped}
+        return {"action_mask": episode.mask, "task": task, "remapped": remapped}  # a new array each step
 
     def action_masks(self) -> np.ndarray:
         """The current action mask as booleans (the hook sb3-contrib's MaskablePPO calls)."""
