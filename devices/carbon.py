@@ -121,14 +121,21 @@ def read_series(path_or_name: str, *, base: Path | None = None, repeat: bool = F
     return CarbonSeries(times[0], tuple(values), source, repeat)
 
 
+#: Hours of per-hour rows a run may span (about 114 years); longer runs get no hourly breakdown.
+MAX_HOURS = 1_000_000
+
+
 def hourly_energy(series: CarbonSeries, start: float, intervals: tuple[np.ndarray, np.ndarray, np.ndarray]
-                  ) -> dict[int, float]:
+                  ) -> dict[int, float] | None:
     """Joules per series row of constant-power intervals ``(begin_s, end_s, watts)`` in
-    simulated seconds, with simulated time 0 at epoch ``start``."""
+    simulated seconds, with simulated time 0 at epoch ``start``; None when the intervals
+    span more than :data:`MAX_HOURS` hours (a breakdown that long would not fit in memory)."""
     begin, end, watts = intervals
     offset = start - series.first  # simulated time 0, in seconds from the series' first hour
     b = (begin + offset) / HOUR
     e = (end + offset) / HOUR
+    if len(b) and not float(e.max()) - float(b.min()) <= MAX_HOURS:
+        return None
     kb = np.floor(b).astype(np.int64)
     ke = np.ceil(e).astype(np.int64) - 1
     ke = np.maximum(ke, kb)
@@ -140,10 +147,22 @@ def hourly_energy(series: CarbonSeries, start: float, intervals: tuple[np.ndarra
         sums = np.zeros(len(uniq))
         np.add.at(sums, inverse, joules)
         out = {int(k): float(j) for k, j in zip(uniq, sums)}
-    for idx in np.flatnonzero(~one):  # intervals crossing an hour boundary: few
-        w = float(watts[idx])
-        for k in range(int(kb[idx]), int(ke[idx]) + 1):
-            lo, hi = max(b[idx], k), min(e[idx], k + 1)
-            if hi > lo:
-                out[k] = out.get(k, 0.0) + w * (hi - lo) * HOUR
+    cross = np.flatnonzero(~one)
+    if cross.size:  # intervals crossing hour boundaries: partial first and last hours, full hours between
+        lo, hi, w = kb[cross], ke[cross], watts[cross]
+        base = int(lo.min())
+        n = int(hi.max()) - base + 1
+        joules = np.zeros(n)
+        np.add.at(joules, lo - base, w * (lo + 1 - b[cross]) * HOUR)
+        np.add.at(joules, hi - base, w * (e[cross] - hi) * HOUR)
+        full = np.zeros(n + 1)
+        np.add.at(full, lo + 1 - base, w)
+        np.add.at(full, hi - base, -w)
+        joules += np.cumsum(full)[:n] * HOUR
+        cover = np.zeros(n + 1, dtype=np.int64)
+        np.add.at(cover, lo - base, 1)
+        np.add.at(cover, hi + 1 - base, -1)
+        for k in np.flatnonzero(np.cumsum(cover)[:n] > 0):
+            key = int(k) + base
+            out[key] = out.get(key, 0.0) + float(joules[k])
     return out

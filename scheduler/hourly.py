@@ -18,8 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from devices.carbon import HOUR, CarbonSeries, format_time, hourly_energy
+from devices.carbon import HOUR, MAX_HOURS, CarbonSeries, format_time, hourly_energy
 from devices.platform import Platform
+from workloads.errors import InputError
 from scheduler.trace import Trace
 
 J_PER_KWH = 3.6e6
@@ -90,6 +91,11 @@ def carbon_by_hour(trace: Trace, platform: Platform, makespan: float) -> list[di
     if not begin:
         return []
     joules = hourly_energy(series, start, (np.array(begin), np.array(end), np.array(watts)))
+    if joules is None:  # too long for an hourly breakdown
+        if platform.carbon_series is None:
+            return []  # a constant site's total needs no breakdown
+        raise InputError(f"the run lasts {makespan / HOUR:.3g} hours, more than the {MAX_HOURS:,} hours an "
+                         f"hourly carbon breakdown can hold", source=series.source, item="site: carbon_series")
     first = series.hour_index(start)
     rows = []
     for k in sorted(joules):
@@ -111,6 +117,11 @@ def task_carbon(trace: Trace, platform: Platform, task_energy: dict[str, float])
     e = np.array([r.finish for r in runs])
     j = np.array([task_energy.get(r.task, 0.0) for r in runs])
     offset = start - series.first
+    longest = int(np.argmax(e - b))
+    if not (e[longest] - b[longest]) / HOUR <= MAX_HOURS:
+        raise InputError(f"task {runs[longest].task!r} runs {(e[longest] - b[longest]) / HOUR:.3g} hours, more than "
+                         f"the {MAX_HOURS:,} hours an hourly carbon breakdown can hold",
+                         source=series.source, item="site: carbon_series")
     kb = np.floor((b + offset) / HOUR).astype(np.int64)
     ke = np.maximum(np.ceil((e + offset) / HOUR).astype(np.int64) - 1, kb)
     scale = platform.pue / J_PER_KWH
@@ -125,12 +136,8 @@ def task_carbon(trace: Trace, platform: Platform, task_energy: dict[str, float])
         g = values[kb[one]]
     out[one] = j[one] * g * scale
     for idx in np.flatnonzero(~one):
-        span = e[idx] - b[idx]
-        total = 0.0
-        for k in range(int(kb[idx]), int(ke[idx]) + 1):
-            lo = max(b[idx] + offset, k * HOUR)
-            hi = min(e[idx] + offset, (k + 1) * HOUR)
-            if hi > lo:
-                total += j[idx] * (hi - lo) / span * series.value(k)
-        out[idx] = total * scale
+        hours = np.arange(int(kb[idx]), int(ke[idx]) + 1)
+        overlap = np.minimum(e[idx] + offset, (hours + 1) * HOUR) - np.maximum(b[idx] + offset, hours * HOUR)
+        g = np.array([series.value(int(k)) for k in hours[overlap > 0]])
+        out[idx] = float(np.sum(j[idx] * overlap[overlap > 0] / (e[idx] - b[idx]) * g)) * scale
     return {r.task: float(c) for r, c in zip(runs, out)}
