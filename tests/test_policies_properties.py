@@ -107,3 +107,65 @@ def test_plan_builder_agrees_with_heft_and_with_an_exhaustive_search(case, inser
         assert b == min(biased.options(i), key=lambda o: (o.finish + bias[i, o.device], o.device))
         biased.place(i, b)
     assert pruned.plan == exhaustive.plan == heft(problem, insertion=insertion)
+
+
+def reference_batch(problem, rule):
+    """Min-Min, Max-Min or Sufferage by their definition, one scalar at a time (no
+    incremental bookkeeping): candidates re-formed from scratch, every completion
+    time recomputed at every step."""
+    tasks, devices, w = problem.tasks, problem.devices, problem.exec_times
+    last_start = [0.0] * len(devices)
+    slot_free = [[0.0] * d.slots for d in devices]  # sorted; one slot: [last finish]
+    placed = {}  # task index -> (device, start, finish)
+
+    def completion(i, p):
+        if w[i, p] == float("inf"):
+            return float("inf"), 0.0
+        data = max([placed[u][2] + problem.comm_time(u, i, placed[u][0], p) for u in problem.preds[i]],
+                   default=0.0)
+        need = devices[p].slots_needed(tasks[i])
+        start = max(data, last_start[p], slot_free[p][need - 1])
+        return start + w[i, p], start
+
+    while len(placed) < len(tasks):
+        candidates = [i for i in range(len(tasks))
+                      if i not in placed and all(u in placed for u in problem.preds[i])]
+        while candidates:
+            keys = []
+            for i in candidates:
+                times = sorted((completion(i, p)[0], p) for p in range(len(devices)))
+                best, second = times[0][0], (times[1][0] if len(times) > 1 else float("inf"))
+                key = {"minmin": best, "maxmin": -best,
+                       "sufferage": -float("inf") if second == float("inf") else best - second}[rule]
+                keys.append((key, i, times[0][1]))
+            _, i, p = min(keys)
+            finish, start = completion(i, p)
+            need = devices[p].slots_needed(tasks[i])
+            slot_free[p] = sorted(slot_free[p][need:] + [finish] * need)
+            last_start[p] = start
+            placed[i] = (p, start, finish)
+            candidates.remove(i)
+            if rule == "sufferage":
+                break  # re-formed after every mapping
+    return {tasks[i].id: (devices[p].name, s, f) for i, (p, s, f) in placed.items()}
+
+
+@st.composite
+def larger_cases(draw):
+    platform = draw(platforms(max_devices=5))
+    return draw(workflows(platform, max_tasks=30)), platform
+
+
+@pytest.mark.parametrize("rule", ["minmin", "maxmin", "sufferage"])
+@SETTINGS
+@given(case=larger_cases())
+def test_batch_planners_equal_their_definition_step_by_step(rule, case):
+    # Unrelated time tables, devices that cannot run a task, multi-core CPUs, many ties.
+    from scheduler.policies.batch import batch_plan
+    from scheduler.problem import Problem
+
+    workflow, platform = case
+    problem = Problem(workflow, platform)
+    plan = batch_plan(problem, rule)
+    got = {t: (plan.device[t], plan.start[t], plan.finish[t]) for t in plan.device}
+    assert got == reference_batch(problem, rule)

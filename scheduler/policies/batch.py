@@ -49,119 +49,149 @@ from scheduler.policy import Plan, Policy
 from scheduler.problem import Problem
 
 RULES = ("minmin", "maxmin", "sufferage")
+_AT = np.arange(4096)
 
 
 class _Pool:
-    """Candidate rows: data-ready times, execution times, completion times and each
-    row's best and second-best device (the second only when ``second`` is set)."""
+    """Candidate rows: data-ready, execution and completion times on every device,
+    each row's best and (Sufferage) second-best device, and its selection key.
 
-    def __init__(self, n_devices: int, second: bool, multi: list[int]):
-        self.P = n_devices
-        self.second = second
+    Times are stored device-major (``ect[p, row]``) so that the column update
+    after each mapping, the hot loop, reads contiguous memory.
+    """
+
+    _ARRAYS = ("task", "key", "best", "best_dev", "sec", "sec_dev")
+    _MATRICES = ("ready", "w", "ect", "need")
+
+    def __init__(self, n_devices: int, rule: str, multi: list[int]):
+        self.rule = rule
+        self.second = rule == "sufferage"
         self.multi = multi  # devices of several slots: their start rule needs each row's slot count
-        self.size = 0
+        self.size = self.n_live = 0
         cap = 64
-        self.task = np.empty(cap, dtype=np.intp)
-        self.live = np.zeros(cap, dtype=bool)
-        self.ready = np.empty((cap, n_devices))
-        self.w = np.empty((cap, n_devices))
-        self.ect = np.empty((cap, n_devices))
-        self.need = np.ones((cap, len(multi)), dtype=np.intp)
-        self.best = np.empty(cap)
-        self.best_dev = np.empty(cap, dtype=np.intp)
-        self.sec = np.empty(cap)
-        self.sec_dev = np.empty(cap, dtype=np.intp)
-        self.n_live = 0
+        self.task = np.zeros(cap, dtype=np.intp)
+        #: Lower is mapped first; +inf on rows already mapped.
+        self.key = np.full(cap, math.inf)
+        self.best = np.zeros(cap)
+        self.best_dev = np.full(cap, -1, dtype=np.intp)
+        self.sec = np.zeros(cap)
+        self.sec_dev = np.full(cap, -1, dtype=np.intp)
+        self.ready = np.zeros((n_devices, cap))
+        self.w = np.zeros((n_devices, cap))
+        self.ect = np.zeros((n_devices, cap))
+        self.need = np.ones((len(multi), cap), dtype=np.intp)
 
-    def _grow(self, extra: int) -> None:
+    def _reserve(self, extra: int) -> None:
         cap = len(self.task)
         if self.size + extra <= cap:
             return
-        live = np.flatnonzero(self.live[:self.size])
-        if len(live) < self.size // 2:  # mostly dead rows: compact instead of growing
-            self._take(live)
+        live = np.flatnonzero(self.key[:self.size] < math.inf)
+        if len(live) <= self.size // 2:  # mostly mapped rows: compact rather than grow
+            for name in self._ARRAYS:
+                arr = getattr(self, name)
+                arr[:len(live)] = arr[live]
+            for name in self._MATRICES:
+                arr = getattr(self, name)
+                arr[:, :len(live)] = arr[:, live]
+            self.size = len(live)
+            self.key[self.size:] = math.inf
+            self.best_dev[self.size:] = self.sec_dev[self.size:] = -1
             if self.size + extra <= cap:
                 return
         new = max(2 * cap, self.size + extra)
-        for name in ("task", "live", "ready", "w", "ect", "need", "best", "best_dev", "sec", "sec_dev"):
+        for name in self._ARRAYS:
             old = getattr(self, name)
-            arr = np.zeros((new,) + old.shape[1:], dtype=old.dtype)
+            fill = math.inf if name == "key" else (-1 if name.endswith("_dev") else 0)
+            arr = np.full(new, fill, dtype=old.dtype)
             arr[:self.size] = old[:self.size]
             setattr(self, name, arr)
+        for name in self._MATRICES:
+            old = getattr(self, name)
+            arr = np.ones((old.shape[0], new), dtype=old.dtype)
+            arr[:, :self.size] = old[:, :self.size]
+            setattr(self, name, arr)
 
-    def _take(self, rows: np.ndarray) -> None:
-        m = len(rows)
-        for name in ("task", "live", "ready", "w", "ect", "need", "best", "best_dev", "sec", "sec_dev"):
-            arr = getattr(self, name)
-            arr[:m] = arr[rows]
-        self.size = m
-
-    def add(self, tasks: list[int], ready: np.ndarray, w: np.ndarray, need: np.ndarray,
-            avail: np.ndarray, slot_avail) -> None:
-        """Append candidate rows; ``avail`` is each device's start bound for one slot."""
+    def append(self, tasks: list[int]) -> slice:
+        """Room for candidate rows of ``tasks``; the caller fills ``ready``, ``w`` and
+        ``need`` in the returned columns, then calls :meth:`complete`."""
         m = len(tasks)
-        self._grow(m)
-        s, e = self.size, self.size + m
-        self.task[s:e] = tasks
-        self.live[s:e] = True
-        self.ready[s:e] = ready
-        self.w[s:e] = w
-        self.need[s:e] = need
-        start = np.maximum(ready, avail)
-        for c, p in enumerate(self.multi):
-            start[:, p] = np.maximum(ready[:, p], slot_avail(p, need[:, c]))
-        self.ect[s:e] = start + w
-        self.size = e
+        self._reserve(m)
+        rows = slice(self.size, self.size + m)
+        self.task[rows] = tasks
+        self.size += m
         self.n_live += m
-        self._rank(np.arange(s, e))
+        return rows
 
-    def _rank(self, rows: np.ndarray) -> None:
-        """Best (and second-best) completion time and device of ``rows``; ties: device order."""
-        if not len(rows):
+    def complete(self, rows: slice, last_finish: np.ndarray, slot_avail, rank: bool = True) -> None:
+        """Completion times (and, with ``rank``, ranks) of the rows just filled in."""
+        ready, ect = self.ready[:, rows], self.ect[:, rows]
+        np.maximum(ready, last_finish[:, None], out=ect)
+        for c, p in enumerate(self.multi):
+            ect[p] = np.maximum(ready[p], slot_avail(p, self.need[c, rows]))
+        ect += self.w[:, rows]
+        if rank:
+            self._rank(rows)
+
+    def _rank(self, rows: np.ndarray | slice) -> None:
+        """Best (and second-best) completion time, device and key of ``rows``; ties: device order."""
+        block = self.ect[:, rows]
+        count = block.shape[1]
+        if not count:
             return
-        block = self.ect[rows]
-        d1 = block.argmin(axis=1)
-        at = np.arange(len(rows))
-        self.best[rows] = block[at, d1]
+        d1 = block.argmin(axis=0)
+        at = _AT[:count] if count <= len(_AT) else np.arange(count)
+        best = block[d1, at]
+        self.best[rows] = best
         self.best_dev[rows] = d1
-        if self.second:
-            block[at, d1] = math.inf
-            d2 = block.argmin(axis=1)
-            self.sec[rows] = block[at, d2]
+        if self.rule == "minmin":
+            self.key[rows] = best
+        elif self.rule == "maxmin":
+            self.key[rows] = -best
+        else:
+            if isinstance(rows, slice):
+                block = block.copy()  # a view of the table: keep the table intact
+            block[d1, at] = math.inf
+            d2 = block.argmin(axis=0)
+            sec = block[d2, at]
+            self.sec[rows] = sec
             self.sec_dev[rows] = d2
+            # Second best minus best, negated; -inf where only one device can run the task.
+            self.key[rows] = np.where(sec == math.inf, -math.inf, best - sec)
 
-    def update_column(self, p: int, start_of) -> None:
-        """Device ``p``'s available time grew: recompute its column, re-rank the rows it affects."""
+    def update_column(self, p: int, last_finish: float, slot_avail, also: slice | None = None) -> None:
+        """Device ``p``'s start bound grew: recompute its column, re-rank the rows it
+        affects and the rows ``also`` (just added, not ranked yet).
+
+        Completion times only grow, so a row whose best (and second best) device
+        is another keeps them.
+        """
         n = self.size
-        c = self.multi.index(p) if p in self.multi else -1
-        bound = start_of(p, None if c < 0 else self.need[:n, c])
-        col = np.maximum(self.ready[:n, p], bound) + self.w[:n, p]
-        self.ect[:n, p] = col
+        if p in self.multi:
+            bound = slot_avail(p, self.need[self.multi.index(p), :n])
+        else:
+            bound = last_finish
+        col = self.ect[p, :n]
+        np.maximum(self.ready[p, :n], bound, out=col)
+        col += self.w[p, :n]
         hit = self.best_dev[:n] == p
         if self.second:
             hit |= self.sec_dev[:n] == p
-        self._rank(np.flatnonzero(hit & self.live[:n]))
+        if also is not None:
+            hit[also] = True
+        self._rank(hit.nonzero()[0])
 
-    def pick(self, rule: str) -> int:
-        """The row to map next under ``rule``; ties: task order."""
-        n = self.size
-        live = self.live[:n]
-        if rule == "minmin":
-            key = np.where(live, self.best[:n], math.inf)
-        elif rule == "maxmin":
-            key = np.where(live, -self.best[:n], math.inf)
-        else:
-            with np.errstate(invalid="ignore"):
-                key = np.where(live, -(self.sec[:n] - self.best[:n]), math.inf)
-            key[live & (self.sec[:n] == math.inf)] = -math.inf  # one device can run it: it suffers most
-        k = int(np.argmin(key))
-        ties = np.flatnonzero(key == key[k])
-        if len(ties) > 1:
-            k = int(ties[np.argmin(self.task[ties])])
-        return k
+    def pick(self) -> int:
+        """The row to map next: least key, ties by task order."""
+        key = self.key[:self.size]
+        k = int(key.argmin())
+        if self.rule == "sufferage":  # rows are not in task order once children join
+            ties = (key == key[k]).nonzero()[0]
+            if len(ties) > 1:
+                k = int(ties[self.task[ties].argmin()])
+        return k  # Min-Min, Max-Min: a frozen set, added in task order, so the first is the earliest
 
     def drop(self, k: int) -> None:
-        self.live[k] = False
+        self.key[k] = math.inf
         self.best_dev[k] = self.sec_dev[k] = -1
         self.n_live -= 1
 
@@ -186,46 +216,42 @@ def batch_plan(problem: Problem, rule: str) -> Plan:
         free = slot_free[p]
         return np.maximum(last_start[p], free[np.clip(need, 1, len(free)) - 1])
 
-    def start_bound(p: int, need: np.ndarray | None) -> np.ndarray | float:
-        return last_finish[p] if need is None else slot_avail(p, need)
-
-    pool = _Pool(P, rule == "sufferage", multi)
+    pool = _Pool(P, rule, multi)
     device_of = np.full(n, -1, dtype=np.intp)
     finish = np.zeros(n)
     waiting = [len(p) for p in preds]
     plan = Plan(device={})
 
-    def add(new: list[int]) -> None:
+    def add(new: list[int], rank: bool = True) -> slice:
         new.sort()
-        ready = np.zeros((len(new), P))
+        rows = pool.append(new)
+        ready = pool.ready[:, rows]  # devices x new rows, filled in place
+        ready.fill(0.0)
         for r, i in enumerate(new):
-            row = ready[r]
+            col = ready[:, r]
             for u in preds[i]:
-                np.maximum(row, finish[u] + comm_times_from(u, i, int(device_of[u])), out=row)
-        w = columns[new][:, column_of]
-        need = np.ones((len(new), len(multi)), dtype=np.intp)
+                np.maximum(col, finish[u] + comm_times_from(u, i, int(device_of[u])), out=col)
+        pool.w[:, rows] = columns[new][:, column_of].T
         for c, p in enumerate(multi):
-            need[:, c] = [devices[p].slots_needed(tasks[i]) for i in new]
-        # One-slot start bound: every device's last planned finish (multi-slot ones are redone).
-        pool.add(new, ready, w, need, last_finish, slot_avail)
+            pool.need[c, rows] = [devices[p].slots_needed(tasks[i]) for i in new]
+        pool.complete(rows, last_finish, slot_avail, rank)
+        return rows
 
-    frontier = [i for i in range(n) if not preds[i]]
-    while frontier or pool.n_live:
-        if frontier and (rule == "sufferage" or not pool.n_live):
-            add(frontier)
-            frontier = []
-        k = pool.pick(rule)
+    add([i for i in range(n) if not preds[i]])
+    frontier: list[int] = []  # Min-Min, Max-Min: the next set, formed while this one is planned
+    while pool.n_live:
+        k = pool.pick()
         i, p = int(pool.task[k]), int(pool.best_dev[k])
-        w = float(pool.w[k, p])
+        w = float(pool.w[p, k])
         c = multi.index(p) if p in multi else -1
-        bound = float(last_finish[p] if c < 0 else slot_avail(p, pool.need[k:k + 1, c])[0])
-        start = max(float(pool.ready[k, p]), bound)
+        bound = float(last_finish[p] if c < 0 else slot_avail(p, pool.need[c, k:k + 1])[0])
+        start = max(float(pool.ready[p, k]), bound)
         end = start + w
         pool.drop(k)
         if c < 0:
             last_finish[p] = end
         else:
-            need = int(pool.need[k, c])
+            need = int(pool.need[c, k])
             slot_free[p] = np.sort(np.concatenate((slot_free[p][need:], np.full(need, end))))
             last_finish[p] = max(last_finish[p], end)
         last_start[p] = start
@@ -234,11 +260,19 @@ def batch_plan(problem: Problem, rule: str) -> Plan:
         plan.device[task_id] = devices[p].name
         plan.start[task_id] = start
         plan.finish[task_id] = end
-        pool.update_column(p, start_bound)
+        new = []
         for j in succs[i]:
             waiting[j] -= 1
             if waiting[j] == 0:
-                frontier.append(j)
+                new.append(j)
+        if rule == "sufferage":  # re-formed now: the children join, ranked with the column update
+            pool.update_column(p, float(last_finish[p]), slot_avail, add(new, rank=False) if new else None)
+        else:
+            pool.update_column(p, float(last_finish[p]), slot_avail)
+            frontier += new
+            if not pool.n_live and frontier:
+                add(frontier)
+                frontier = []
     return plan
 
 

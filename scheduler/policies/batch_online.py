@@ -1,11 +1,10 @@
 """Batch-mode heuristics decided at run time: ``minmin-online``,
 ``maxmin-online`` and ``sufferage-online``.
 
-O. H. Ibarra and C. E. Kim, "Heuristic algorithms for scheduling
-independent tasks on nonidentical processors", JACM 24(2), 1977 (Min-Min,
-Max-Min); H. Casanova, A. Legrand, D. Zagorodnov and F. Berman,
-"Heuristics for scheduling parameter sweep applications in grid
-environments", HCW 2000 (Sufferage). The static planners of
+The rules of Braun et al., JPDC 61(6), 2001 (Min-Min, Max-Min, after
+Ibarra & Kim, JACM 24(2), 1977) and of Maheswaran et al., HCW 1999
+(Sufferage; Casanova, Legrand, Zagorodnov & Berman, HCW 2000, for
+parameter sweeps). The static planners of
 :mod:`scheduler.policies.batch` (``minmin``, ``maxmin``, ``sufferage``) are
 the textbook forms (Blythe et al., CCGrid 2005; SAGA); these are run-time
 variants of them, and give other schedules: the right choice when times
@@ -87,8 +86,8 @@ class BatchPolicy(Policy):
 
 class MinMinOnline(BatchPolicy):
     name = "minmin-online"
-    description = ("run-time Min-Min: rounds of the tasks ready now (predecessors finished), "
-                   "smallest best completion time first")
+    description = ("run-time Min-Min (Braun et al. 2001's rule): rounds of the tasks ready now "
+                   "(predecessors finished), smallest best completion time first")
 
     def keys(self, ranked: np.ndarray) -> np.ndarray:
         return ranked[:, 0]
@@ -96,8 +95,8 @@ class MinMinOnline(BatchPolicy):
 
 class MaxMinOnline(BatchPolicy):
     name = "maxmin-online"
-    description = ("run-time Max-Min: rounds of the tasks ready now (predecessors finished), "
-                   "largest best completion time first")
+    description = ("run-time Max-Min (Braun et al. 2001's rule): rounds of the tasks ready now "
+                   "(predecessors finished), largest best completion time first")
 
     def keys(self, ranked: np.ndarray) -> np.ndarray:
         return -ranked[:, 0]
@@ -105,8 +104,8 @@ class MaxMinOnline(BatchPolicy):
 
 class SufferageOnline(BatchPolicy):
     name = "sufferage-online"
-    description = ("run-time Sufferage (Casanova et al. 2000): rounds of the tasks ready now, "
-                   "the task that loses most without its best device first")
+    description = ("run-time Sufferage (Maheswaran et al. 1999's rule): rounds of the tasks ready "
+                   "now, the task that loses most without its best device first")
 
     def keys(self, ranked: np.ndarray) -> np.ndarray:
         if ranked.shape[1] < 2:
