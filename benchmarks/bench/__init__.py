@@ -10,7 +10,9 @@ Areas (one module each):
 * ``planners``: HEFT, CPOP, PEFT and batch policies, and SAGA's HEFT
   (:mod:`benchmarks.bench.planners`);
 * ``quantum``: transpile-and-estimate per circuit, cold and warm cache;
-* ``sweeps``: runs per second of a suite on 1 and 2 local workers and on Dask.
+* ``sweeps``: runs per second of a suite on 1 and 2 local workers and on Dask;
+* ``qpu-modes``: a 1,000-iteration VQE in a session on a loaded shared QPU, and
+  what simulating ~10^5 background tenants' jobs adds (:mod:`benchmarks.bench.qpu_modes`).
 
 Every case runs in a fresh child process (``spawn``), which reports its peak
 resident memory (``resource.getrusage``). Times are medians over
@@ -34,7 +36,7 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-AREAS = ("startup", "engine", "scale", "planners", "quantum", "sweeps")
+AREAS = ("startup", "engine", "scale", "planners", "quantum", "sweeps", "qpu-modes")
 
 
 @dataclass
@@ -77,6 +79,9 @@ def cases(quick: bool, areas: tuple[str, ...] = AREAS) -> list[Case]:
         out.append(Case("quantum", "quantum:run_case", {"circuits": 3 if quick else 8}))
     if "sweeps" in areas:
         out.append(Case("sweeps", "sweeps:run_case", {"runs": 8 if quick else 32, "quick": quick}))
+    if "qpu-modes" in areas:
+        out.append(Case("qpu-modes", "qpu_modes:run_case", {"iterations": 100 if quick else 1000,
+                                                            "repeat": 1 if quick else 3}))
     return out
 
 
