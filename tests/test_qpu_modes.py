@@ -323,3 +323,16 @@ def test_waits_appear_in_the_trace_csv_and_the_perfetto_export(tmp_path):
 
     events = trace_events(out)["traceEvents"]
     assert {e.get("cat") for e in events if e.get("pid") == 3 and e["ph"] == "X"} == {"queue", "session-idle"}
+
+
+def test_a_session_survives_its_qpu_going_down(tmp_path):
+    # q0 is down 105-300, in the middle of q1's run: the session ends there, q1 is retried and the
+    # run completes (on q0 after the window, or on q1 in a new session).
+    path = write(tmp_path, [{"id": "q1", "qasm": "c.qasm", "times": {"qpu": 10}, "group": "s"},
+                            ctask("c1", 5), {"id": "q2", "qasm": "c.qasm", "times": {"qpu": 10}, "group": "s"}],
+                 [("q1", "c1"), ("c1", "q2")], {"s": "session"})
+    platform = lab(qpus=2)
+    platform["devices"][1]["downtime"] = [{"start": 105, "end": 300}]
+    result = run(path, platform)
+    assert sorted(r.task for r in result.trace.tasks if r.status == "done") == ["c1", "q1", "q2"]
+    assert any(r.status == "failed" for r in result.trace.tasks)

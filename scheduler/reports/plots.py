@@ -223,7 +223,7 @@ def modes_tradeoff(df: Any, folder: Path) -> Path | None:
         part = means[means["family"] == family]
         grouped = sorted(set(part["param_mode"]) - {"job"})
         lines = [(f"QPU, {m} ({first_policy})", "qpu", m, first_policy) for m in ["job", *grouped]]
-        lines.append((f"GPU simulation ({first_policy})", "gpu", "job", first_policy))
+        lines.append((f"simulated on the GPU ({first_policy})", "gpu", "job", first_policy))
         lines += [(f"either, {m} ({p})", "any", m, p) for m in grouped for p in dict.fromkeys(part["policy"])]
         for ax, metric, label in zip(row, ("makespan", "cost_usd"), ("mean makespan (s)", "mean cost (USD)")):
             for k, (name, on, mode, policy) in enumerate(lines):
