@@ -336,3 +336,24 @@ def test_a_session_survives_its_qpu_going_down(tmp_path):
     result = run(path, platform)
     assert sorted(r.task for r in result.trace.tasks if r.status == "done") == ["c1", "q1", "q2"]
     assert any(r.status == "failed" for r in result.trace.tasks)
+
+
+def test_the_trade_off_plot_draws_every_mode_and_placement(tmp_path):
+    import pandas as pd
+
+    from scheduler.reports.plots import modes_tradeoff
+
+    rows = []
+    for platform, load in (("hybrid-lab", 1.0), ("load90", 10.0)):
+        for on in ("qpu", "gpu", "any"):
+            for mode in ("job", "session"):
+                for policy in ("heft", "queue-aware-eft"):
+                    rows.append({"status": "ok", "workflow": f"vqe[mode={mode},circuits_on={on}]",
+                                 "platform": platform, "policy": policy, "param_mode": mode,
+                                 "param_circuits_on": on, "makespan": load * (2 if mode == "job" else 1),
+                                 "cost_usd": 1.0, "energy_j": 1.0, "queue_wait_s": 0.0, "session_idle_s": 0.0})
+    path = modes_tradeoff(pd.DataFrame(rows), tmp_path)
+    assert path == tmp_path / "qpu-modes.png" and path.stat().st_size > 0
+    table = pd.read_csv(tmp_path / "qpu-modes.csv")
+    assert len(table) == len(rows)
+    assert modes_tradeoff(pd.DataFrame(rows).drop(columns="param_mode"), tmp_path / "x") is None
