@@ -340,6 +340,11 @@ class QPUService:
     # -- the rules ------------------------------------------------------------------
 
     def _queue(self, i: int, p: int, now: float, rng: np.random.Generator) -> float:
+        # Another idle group holding this QPU lets it go: the run's jobs are one at a time there.
+        for g, act in list(self.active.items()):
+            if self.device_of_group.get(g) == p and not act.running:
+                lapsed = self._lapse(self.groups[g], act, now)
+                self._close(g, p, act, now if lapsed is None else lapsed)
         queue = self.queues[p]
         device = self.engine.devices[p]
         if queue is None:
