@@ -357,3 +357,21 @@ def test_the_trade_off_plot_draws_every_mode_and_placement(tmp_path):
     table = pd.read_csv(tmp_path / "qpu-modes.csv")
     assert len(table) == len(rows)
     assert modes_tradeoff(pd.DataFrame(rows).drop(columns="param_mode"), tmp_path / "x") is None
+
+
+@pytest.mark.parametrize("order", ["fifo", "fair-share"])
+def test_the_expected_wait_is_the_wait_a_job_joining_now_meets(order):
+    # FIFO: the job in service and everything queued go first. Round-robin: one job of each tenant
+    # with queued work; later arrivals queue behind us either way. So the estimate is exact.
+    queue = TenantQueue(tenant_qpu(utilisation=0.8, background_mean_s=30.0, queue_order=order, tenants=5),
+                        np.random.default_rng(11))
+    t, checked = 0.0, 0
+    for k in range(300):
+        t += 37.0
+        expected = queue.expected_wait(t)
+        start = queue.enter(t)
+        assert start - t == pytest.approx(expected, abs=1e-9)
+        queue.release(start + 1.0)
+        t = max(t, start + 1.0)
+        checked += expected > 0
+    assert checked > 100
