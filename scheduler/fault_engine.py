@@ -190,6 +190,9 @@ class FaultEngine(Engine):
                                                 need / device.slots, status="failed"))
             aborted.append(i)
         self.holding[p].clear()
+        if self.qpu_service is not None:  # the QPU lets the aborted jobs (and their sessions) go
+            for i in aborted:
+                self.qpu_service.aborted(i, p, now)
         queued = list(self.queues[p])
         for i in queued:
             self._unbind(i)

@@ -223,6 +223,8 @@ class QPUService:
         for g in self.group_of:
             if g is not None:
                 self.remaining[g] = self.remaining.get(g, 0) + 1
+        #: Members already counted off ``remaining`` (a task re-bound after a fault counts once).
+        self.counted: set[int] = set()
         self.device_of_group: dict[str, int] = {}
         self.active: dict[str, _Activation] = {}
 
@@ -241,7 +243,7 @@ class QPUService:
         if g is None:
             return
         if not self.is_qpu[p]:
-            self._member_done(g, self.engine.env.now)
+            self._member_done(i, g, self.engine.env.now)
             return
         q = self.device_of_group.setdefault(g, p)
         if q != p:
@@ -290,7 +292,25 @@ class QPUService:
         act = self.active[g]
         act.last_end = now
         act.running = False
-        self._member_done(g, now)
+        self._member_done(i, g, now)
+
+    def aborted(self, i: int, p: int, now: float) -> None:
+        """A fault aborted task ``i``'s job (or its wait) on device ``p`` now: the QPU is let go,
+        and a group's session or batch ends there (its next job opens one wherever it goes)."""
+        if not self.is_qpu[p]:
+            return
+        g = self.group_of[i]
+        if g is None:
+            queue = self.queues[p]
+            if queue is not None and queue.held:
+                queue.release(now)
+            return
+        act = self.active.get(g)
+        if act is not None and self.device_of_group.get(g) == p:
+            act.last_end = now if act.last_end is None or act.running else act.last_end
+            act.running = False
+            self._close(g, p, act, now)
+        self.device_of_group.pop(g, None)
 
     def close(self) -> None:
         """The run ended: release whatever is still held (nothing, when every task ran)."""
@@ -312,9 +332,19 @@ class QPUService:
             return self.engine.devices[p].mean_sampled_wait()
         return queue.expected_wait(now)
 
+    def pending(self, task: Any) -> int:
+        """Jobs of ``task``'s session or batch group still to run on a QPU (it included); 1 without one."""
+        g = self.group_of[self.engine.workflow.index[task.id]]
+        return 1 if g is None else max(1, self.remaining[g])
+
     # -- the rules ------------------------------------------------------------------
 
     def _queue(self, i: int, p: int, now: float, rng: np.random.Generator) -> float:
+        # Another idle group holding this QPU lets it go: the run's jobs are one at a time there.
+        for g, act in list(self.active.items()):
+            if self.device_of_group.get(g) == p and not act.running:
+                lapsed = self._lapse(self.groups[g], act, now)
+                self._close(g, p, act, now if lapsed is None else lapsed)
         queue = self.queues[p]
         device = self.engine.devices[p]
         if queue is None:
@@ -343,7 +373,10 @@ class QPUService:
             queue.release(end)
         del self.active[g]
 
-    def _member_done(self, g: str, now: float) -> None:
+    def _member_done(self, i: int, g: str, now: float) -> None:
+        if i in self.counted:
+            return
+        self.counted.add(i)
         self.remaining[g] -= 1
         act = self.active.get(g)
         if self.remaining[g] == 0 and act is not None and not act.running:

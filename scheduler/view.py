@@ -109,6 +109,13 @@ class View:
                 else 0.0
         return service.expected_wait(task, self._device_index[device.name], self.now)
 
+    def group_pending(self, task: Task) -> int:
+        """How many tasks of ``task``'s session or batch group (:mod:`workloads.groups`) have not
+        finished and may still run on a QPU, ``task`` included; 1 for a task in no such group. One
+        queue wait opens the group's hold on the QPU for all of them."""
+        service = self._engine.qpu_service
+        return 1 if service is None else service.pending(task)
+
     def energy(self, task: Task, device: Device) -> float:
         """Joules the task's run on ``device`` draws: busy power times its share times its time."""
         return device.busy_w * device.share(task) * device.exec_time(task)

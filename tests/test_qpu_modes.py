@@ -323,3 +323,55 @@ def test_waits_appear_in_the_trace_csv_and_the_perfetto_export(tmp_path):
 
     events = trace_events(out)["traceEvents"]
     assert {e.get("cat") for e in events if e.get("pid") == 3 and e["ph"] == "X"} == {"queue", "session-idle"}
+
+
+def test_a_session_survives_its_qpu_going_down(tmp_path):
+    # q0 is down 105-300, in the middle of q1's run: the session ends there, q1 is retried and the
+    # run completes (on q0 after the window, or on q1 in a new session).
+    path = write(tmp_path, [{"id": "q1", "qasm": "c.qasm", "times": {"qpu": 10}, "group": "s"},
+                            ctask("c1", 5), {"id": "q2", "qasm": "c.qasm", "times": {"qpu": 10}, "group": "s"}],
+                 [("q1", "c1"), ("c1", "q2")], {"s": "session"})
+    platform = lab(qpus=2)
+    platform["devices"][1]["downtime"] = [{"start": 105, "end": 300}]
+    result = run(path, platform)
+    assert sorted(r.task for r in result.trace.tasks if r.status == "done") == ["c1", "q1", "q2"]
+    assert any(r.status == "failed" for r in result.trace.tasks)
+
+
+def test_the_trade_off_plot_draws_every_mode_and_placement(tmp_path):
+    import pandas as pd
+
+    from scheduler.reports.plots import modes_tradeoff
+
+    rows = []
+    for platform, load in (("hybrid-lab", 1.0), ("load90", 10.0)):
+        for on in ("qpu", "gpu", "any"):
+            for mode in ("job", "session"):
+                for policy in ("heft", "queue-aware-eft"):
+                    rows.append({"status": "ok", "workflow": f"vqe[mode={mode},circuits_on={on}]",
+                                 "platform": platform, "policy": policy, "param_mode": mode,
+                                 "param_circuits_on": on, "makespan": load * (2 if mode == "job" else 1),
+                                 "cost_usd": 1.0, "energy_j": 1.0, "queue_wait_s": 0.0, "session_idle_s": 0.0})
+    path = modes_tradeoff(pd.DataFrame(rows), tmp_path)
+    assert path == tmp_path / "qpu-modes.png" and path.stat().st_size > 0
+    table = pd.read_csv(tmp_path / "qpu-modes.csv")
+    assert len(table) == len(rows)
+    assert modes_tradeoff(pd.DataFrame(rows).drop(columns="param_mode"), tmp_path / "x") is None
+
+
+@pytest.mark.parametrize("order", ["fifo", "fair-share"])
+def test_the_expected_wait_is_the_wait_a_job_joining_now_meets(order):
+    # FIFO: the job in service and everything queued go first. Round-robin: one job of each tenant
+    # with queued work; later arrivals queue behind us either way. So the estimate is exact.
+    queue = TenantQueue(tenant_qpu(utilisation=0.8, background_mean_s=30.0, queue_order=order, tenants=5),
+                        np.random.default_rng(11))
+    t, checked = 0.0, 0
+    for k in range(300):
+        t += 37.0
+        expected = queue.expected_wait(t)
+        start = queue.enter(t)
+        assert start - t == pytest.approx(expected, abs=1e-9)
+        queue.release(start + 1.0)
+        t = max(t, start + 1.0)
+        checked += expected > 0
+    assert checked > 100

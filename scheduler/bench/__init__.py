@@ -12,6 +12,8 @@ Areas (one module each):
 * ``quantum``: transpile-and-estimate per circuit, cold and warm cache;
 * ``sweeps``: runs per second of a suite on 1 and 2 local workers and on Dask;
 * ``rl``: steps per second of the Gymnasium env with random actions (:mod:`scheduler.bench.rl`).
+* ``qpu-modes``: a 1,000-iteration VQE in a session on a loaded shared QPU, and
+  what simulating ~10^5 background tenants' jobs adds (:mod:`scheduler.bench.qpu_modes`).
 
 Every case runs in a fresh child process (``spawn``), which reports its peak
 resident memory (``resource.getrusage``). Times are medians over
@@ -35,7 +37,7 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-AREAS = ("startup", "engine", "scale", "planners", "quantum", "sweeps", "rl")
+AREAS = ("startup", "engine", "scale", "planners", "quantum", "sweeps", "rl", "qpu-modes")
 
 
 @dataclass
@@ -82,6 +84,9 @@ def cases(quick: bool, areas: tuple[str, ...] = AREAS) -> list[Case]:
         out.append(Case("sweeps", "sweeps:run_case", {"runs": 8 if quick else 32, "quick": quick}))
     if "rl" in areas:
         out.append(Case("rl", "rl:run_case", {"steps": 5_000 if quick else 20_000}))
+    if "qpu-modes" in areas:
+        out.append(Case("qpu-modes", "qpu_modes:run_case", {"iterations": 100 if quick else 1000,
+                                                            "repeat": 1 if quick else 3}))
     return out
 
 

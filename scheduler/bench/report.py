@@ -132,9 +132,28 @@ def _rl(rows):
     return out + _errors(rows)
 
 
+def _qpu_modes(rows):
+    out = []
+    for r in _ok(rows):
+        if not r.get("available"):
+            out.append(f"  not available: {r['reason']}")
+            continue
+        runs = r["runs"]
+        out.append(f"  VQE {r['iterations']} iterations ({r['circuits']} circuits), warm transpile cache:")
+        out.append(f"    session, tenants at load 0.9: {r['session_s']:.2f} s (goal < {r['session_goal_s']:g} s); "
+                   f"makespan {runs['session']['makespan']:.4g} s, {runs['session']['background_jobs']} "
+                   f"background jobs")
+        out.append(f"    job mode after a long classical step, tenants at load 0.9: {runs['job_tenants']['seconds']:.2f} s with "
+                   f"{r['background_jobs']} background jobs; on the sampled queue {runs['job_sampled']['seconds']:.2f} s; "
+                   f"added {r['tenants_added_s']:.2f} s = {r['added_per_100k_s']:.2f} s per 100k jobs "
+                   f"(goal < {r['tenants_goal_s']:g} s)")
+    return out + _errors(rows)
+
+
 def _generic(rows):
     return [f"  {row}" for row in rows]
 
 
 RENDER = {"startup": _startup, "engine": _engine, "scale": _scale, "planners": _planners,
-          "quantum": _quantum, "sweeps": _sweeps, "rl": _rl}
+          "quantum": _quantum, "sweeps": _sweeps, "rl": _rl,
+          "qpu-modes": _qpu_modes}

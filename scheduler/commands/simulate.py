@@ -83,6 +83,9 @@ def render_summary(s: dict) -> str:
         lines.append(f"  SLR          {s['slr']:.4g}    speedup  {speedup}")
     if s.get("fidelity_mean") is not None:
         lines.append(f"  fidelity     mean {s['fidelity_mean']:.4g}, min {s['fidelity_min']:.4g} over quantum tasks")
+    if s.get("queue_wait_s") or s.get("session_idle_s"):
+        lines.append(f"  QPU waits    {s['queue_wait_s']:.6g} s in queues, {s.get('session_idle_s', 0.0):.6g} s of "
+                     f"session idle time (billed)")
     if s.get("failed_attempts"):
         lines.append(f"  wasted       {s['wasted_energy_j']:.6g} J, {s['wasted_cost_usd']:.6g} USD in "
                      f"{s['failed_attempts']} aborted attempts; {len(s.get('failed', {}))} tasks failed")

@@ -19,7 +19,8 @@ from scheduler.experiments.suite import RunSpec
 from workloads.errors import InputError
 
 #: Metric columns of the results table, in order.
-METRICS = ("makespan", "energy_j", "facility_energy_j", "carbon_g", "cost_usd", "slr", "speedup", "fidelity")
+METRICS = ("makespan", "energy_j", "facility_energy_j", "carbon_g", "cost_usd", "slr", "speedup", "fidelity",
+           "queue_wait_s", "session_idle_s")
 #: Objectives: column -> True when lower is better.
 OBJECTIVES = {"makespan": True, "energy_j": True, "cost_usd": True, "carbon_g": True, "fidelity": False}
 

@@ -8,6 +8,9 @@
   and against cost; the Pareto front (``pareto.csv``) joined by a line.
 * ``energy-by-kind.png``: mean energy per device kind, stacked, per policy
   and platform.
+* ``qpu-modes.png`` (and ``qpu-modes.csv``): for suites with ``mode`` and
+  ``circuits_on`` grids, makespan and cost of each execution mode and
+  placement of the circuits against the platform (QPU load).
 * ``slr-vs-ccr.png`` (and ``slr-vs-ccr.csv``): for suites whose workflows
   have a ``ccr`` parameter, each policy's average SLR at each CCR, the
   figure of Topcuoglu et al. 2002 (fig. 5a).
@@ -213,6 +216,49 @@ def slr_vs_ccr(df: Any, folder: Path) -> Path | None:
     return _save(fig, folder / "slr-vs-ccr.png")
 
 
+def modes_tradeoff(df: Any, folder: Path) -> Path | None:
+    """For suites with ``mode`` and ``circuits_on`` grids (``benchmarks/qpu-modes.yaml``): mean
+    makespan and cost per platform of circuits on the QPU in job mode and in their group mode,
+    simulated on the GPU, and left to each policy; ``qpu-modes.csv`` holds every mean."""
+    from scheduler.api import write_atomic
+
+    if "param_mode" not in df or "param_circuits_on" not in df:
+        return None
+    ok = df[df["status"] == "ok"].copy()
+    if ok.empty:
+        return None
+    ok["family"] = ok["workflow"].astype(str).str.split("[").str[0]
+    keys = ["family", "platform", "param_circuits_on", "param_mode", "policy"]
+    metrics = [c for c in ("makespan", "cost_usd", "energy_j", "queue_wait_s", "session_idle_s") if c in ok]
+    means = ok.groupby(keys, sort=False)[metrics].mean().reset_index()
+    write_atomic(folder / "qpu-modes.csv", means.to_csv(index=False))
+    plt = _pyplot()
+    families = list(dict.fromkeys(means["family"]))
+    platforms = list(dict.fromkeys(ok["platform"]))
+    first_policy = ok["policy"].iloc[0]
+    fig, axes = plt.subplots(len(families), 2, figsize=(11, 3.2 * len(families)), squeeze=False,
+                             layout="constrained")
+    for row, family in zip(axes, families):
+        part = means[means["family"] == family]
+        grouped = sorted(set(part["param_mode"]) - {"job"})
+        lines = [(f"QPU, {m} ({first_policy})", "qpu", m, first_policy) for m in ["job", *grouped]]
+        lines.append((f"simulated on the GPU ({first_policy})", "gpu", "job", first_policy))
+        lines += [(f"either, {m} ({p})", "any", m, p) for m in grouped for p in dict.fromkeys(part["policy"])]
+        for ax, metric, label in zip(row, ("makespan", "cost_usd"), ("mean makespan (s)", "mean cost (USD)")):
+            for k, (name, on, mode, policy) in enumerate(lines):
+                sel = part[(part["param_circuits_on"] == on) & (part["param_mode"] == mode) & (part["policy"] == policy)]
+                series = sel.set_index("platform")[metric].reindex(platforms)
+                if series.notna().any():
+                    ax.plot(platforms, series.values, marker=POLICY_MARKERS[k % len(POLICY_MARKERS)], label=name)
+            ax.set_yscale("log")
+            ax.set_ylabel(label)
+            ax.set_title(family, fontsize=9)
+            ax.grid(alpha=0.3)
+        row[1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    fig.suptitle("execution mode and placement of the circuits vs QPU load (platforms left to right)", fontsize=9)
+    return _save(fig, folder / "qpu-modes.png")
+
+
 def plot_results(out: str | Path, *, gantt: int = 12) -> list[Path]:
     """Every plot of results folder ``out`` into ``out/plots``; returns the files written.
 
@@ -248,7 +294,8 @@ def plot_results(out: str | Path, *, gantt: int = 12) -> list[Path]:
             raise InputError(f"damaged Pareto table: {first}", source=str(pareto_csv)) from None
         if not pareto.empty and "makespan" in pareto:
             written += pareto_plots(pareto, plots / "pareto")
-    for path in (energy_by_kind(df, plots / "energy-by-kind.png"), slr_vs_ccr(df, plots)):
+    for path in (energy_by_kind(df, plots / "energy-by-kind.png"), slr_vs_ccr(df, plots),
+                 modes_tradeoff(df, plots)):
         if path is not None:
             written.append(path)
     return written
