@@ -43,9 +43,7 @@ Qiskit is imported on first use, not when this module is imported.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
-import io
 import math
 import os
 from dataclasses import dataclass
@@ -215,8 +213,11 @@ class QPU(Device):
             return memo[1]
         key = (circuit_fingerprint(circuit), self.backend_key, self.optimization_level)
         result = _TRANSPILED.get(key)
-        if result is None:
-            result = _TRANSPILED[key] = compile_circuit(circuit, self.qiskit_backend, self.optimization_level)
+        if result is None:  # then the disk cache (devices/transpile_cache.py), then transpile
+            from devices.transpile_cache import compile_cached
+
+            result = _TRANSPILED[key] = compile_cached(circuit, key[0], self.backend_key,
+                                                       lambda: self.qiskit_backend, self.optimization_level)
         self._compiled[id(circuit)] = (circuit, result)  # holding the circuit keeps its id unique
         return result
 
@@ -334,14 +335,11 @@ def default_rep_delay(backend: Any) -> float:
 
 
 def circuit_fingerprint(circuit: Any) -> str:
-    """A SHA-256 of the circuit's content (QPY), independent of its name and process."""
-    from qiskit import qpy
+    """A SHA-256 of the circuit's content, independent of its name and process
+    (:func:`devices.fingerprint.circuit_digest`; QPY bytes depend on PYTHONHASHSEED)."""
+    from devices.fingerprint import circuit_digest
 
-    copy = circuit.copy(name="circuit")
-    copy.metadata = {}
-    buffer = io.BytesIO()
-    qpy.dump(copy, buffer)
-    return hashlib.sha256(buffer.getvalue()).hexdigest()
+    return circuit_digest(circuit)
 
 
 def compile_circuit(circuit: Any, backend: Any, optimization_level: int = 2) -> Compiled | str:
