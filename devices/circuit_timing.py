@@ -66,21 +66,24 @@ def unbounded_loop(circuit: Any) -> str | None:
     return None
 
 
-def worst_case(isa: Any, target: Any, feedforward_s: float) -> Timing:
+def worst_case(isa: Any, target: Any, feedforward_s: float, two_qubit_scale: float = 1.0) -> Timing:
     """Worst-case one-shot timing of a circuit transpiled to ``target``.
 
     ``feedforward_s`` only picks the longest branch; the latency is not in
     ``duration_s`` but counted in ``feedforwards``, so that a device can
-    charge its own. Raises :class:`UnboundedLoop` for a ``while`` loop.
+    charge its own. ``two_qubit_scale`` stretches every two-qubit gate's
+    duration and exponent of its success probability (ZNE's 2-qubit gate
+    folding at that noise factor, :mod:`devices.mitigation`). Raises
+    :class:`UnboundedLoop` for a ``while`` loop.
     """
     index = {bit: i for i, bit in enumerate(isa.qubits)}
     used: set[int] = set()
-    length, ff, esp = _walk(isa, [index[q] for q in isa.qubits], target, feedforward_s, used)
+    length, ff, esp = _walk(isa, [index[q] for q in isa.qubits], target, feedforward_s, used, two_qubit_scale)
     return Timing(length, ff, esp, frozenset(used))
 
 
 def _walk(circuit: Any, physical: list[int], target: Any, latency: float,
-          used: set[int]) -> tuple[float, int, float]:
+          used: set[int], scale: float = 1.0) -> tuple[float, int, float]:
     """(duration, feed-forwards, ESP) of the longest path through ``circuit``, whose
     qubit ``i`` is physical qubit ``physical[i]``."""
     qindex = {bit: i for i, bit in enumerate(circuit.qubits)}
@@ -98,7 +101,7 @@ def _walk(circuit: Any, physical: list[int], target: Any, latency: float,
         start = max([qfree[q] for q in qs] + [cfree[c] for c in cs], default=(0.0, 0))
         phys = tuple(physical[q] for q in qs)
         if name in CONTROL_FLOW:
-            length, ff, block_esp = _block(op, phys, target, latency, used)
+            length, ff, block_esp = _block(op, phys, target, latency, used, scale)
         else:
             if name not in NO_ERROR:
                 used.update(phys)
@@ -107,6 +110,8 @@ def _walk(circuit: Any, physical: list[int], target: Any, latency: float,
                 props = target[name].get(phys) if name in target else None
                 if props is not None and props.error is not None:
                     block_esp = 1.0 - props.error
+            if scale != 1.0 and len(phys) == 2 and name not in NO_ERROR:
+                length, block_esp = length * scale, block_esp ** scale
         esp *= block_esp
         finish = (start[0] + length + ff * latency, start[1] + ff)
         for q in qs:
@@ -118,11 +123,11 @@ def _walk(circuit: Any, physical: list[int], target: Any, latency: float,
 
 
 def _block(op: Any, phys: tuple[int, ...], target: Any, latency: float,
-           used: set[int]) -> tuple[float, int, float]:
+           used: set[int], scale: float = 1.0) -> tuple[float, int, float]:
     name = op.name
     if name == "while_loop":
         raise UnboundedLoop(unbounded_loop_message())
-    paths = [_walk(block, list(phys), target, latency, used) for block in op.blocks]
+    paths = [_walk(block, list(phys), target, latency, used, scale) for block in op.blocks]
     if name == "for_loop":
         (length, ff, esp), = paths
         n = len(op.params[0])  # the index set

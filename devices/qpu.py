@@ -48,14 +48,13 @@ Qiskit is imported on first use, not when this module is imported.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
-import io
 import math
 import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Mapping
 
+from devices import mitigation
 from devices.device import PER_USE, RESERVED, Device
 from workloads.errors import InputError
 from workloads.task import Task
@@ -266,8 +265,11 @@ class QPU(Device):
             return memo[1]
         key = (circuit_fingerprint(circuit), self.backend_key, self.optimization_level)
         result = _TRANSPILED.get(key)
-        if result is None:
-            result = _TRANSPILED[key] = compile_circuit(circuit, self.qiskit_backend, self.optimization_level)
+        if result is None:  # then the disk cache (devices/transpile_cache.py), then transpile
+            from devices.transpile_cache import compile_cached
+
+            result = _TRANSPILED[key] = compile_cached(circuit, key[0], self.backend_key,
+                                                       lambda: self.qiskit_backend, self.optimization_level)
         self._compiled[id(circuit)] = (circuit, result)  # holding the circuit keeps its id unique
         return result
 
@@ -290,21 +292,35 @@ class QPU(Device):
         return super().check(task)
 
     def model_time(self, task: Task) -> float | None:
-        """Seconds of QPU usage: ``job_overhead_s + shots * (rep_delay + duration + reset)``."""
+        """Seconds of QPU usage: ``job_overhead_s + shots * (rep_delay + duration + reset)``;
+        with error mitigation, the circuits and shots it adds (:mod:`devices.mitigation`)."""
         if task.circuit is None:
             return None
         c = self.compiled(task)
+        m = mitigation.of(task)
+        if m is not None:
+            return mitigation.usage(self, task, c, m).seconds
+        return self.job_overhead_s + shots_of(task) * self.shot_s(c)
+
+    def shot_s(self, c: Compiled, duration_s: float | None = None, feedforwards: int | None = None) -> float:
+        """One shot: ``rep_delay + duration + feed-forwards * feedforward_s + reset``."""
         reset = 0.0
         if self.init_qubits:
             reset = c.reset_s if self.reset_s is None else self.reset_s
-        shot = self.rep_delay + c.duration_s + c.feedforwards * self.feedforward_s + reset
-        return self.job_overhead_s + shots_of(task) * shot
+        duration = c.duration_s if duration_s is None else duration_s
+        ff = c.feedforwards if feedforwards is None else feedforwards
+        return self.rep_delay + duration + ff * self.feedforward_s + reset
 
     def fidelity(self, task: Task) -> float:
         """Estimated success probability of ``task``'s transpiled circuit here."""
         if task.circuit is None:
             return 1.0
         return self.compiled(task).esp
+
+    def mitigated_fidelity(self, task: Task) -> float | None:
+        """With error mitigation, the estimated share of the ideal signal it keeps; else None."""
+        m = mitigation.of(task) if task.circuit is not None else None
+        return None if m is None else mitigation.usage(self, task, self.compiled(task), m).mitigated_esp
 
     def queue_wait(self, task: Task, rng: "np.random.Generator") -> float:
         if self.queue_median_s <= 0:
@@ -393,14 +409,11 @@ def default_rep_delay(backend: Any) -> float:
 
 
 def circuit_fingerprint(circuit: Any) -> str:
-    """A SHA-256 of the circuit's content (QPY), independent of its name and process."""
-    from qiskit import qpy
+    """A SHA-256 of the circuit's content, independent of its name and process
+    (:func:`devices.fingerprint.circuit_digest`; QPY bytes depend on PYTHONHASHSEED)."""
+    from devices.fingerprint import circuit_digest
 
-    copy = circuit.copy(name="circuit")
-    copy.metadata = {}
-    buffer = io.BytesIO()
-    qpy.dump(copy, buffer)
-    return hashlib.sha256(buffer.getvalue()).hexdigest()
+    return circuit_digest(circuit)
 
 
 def compile_circuit(circuit: Any, backend: Any, optimization_level: int = 2) -> Compiled | str:

@@ -70,7 +70,9 @@ class Result:
                  "energy_j": m.task_energy_j.get(r.task, 0.0),
                  "cost_usd": m.task_cost_usd.get(r.task, 0.0), "carbon_g": m.task_carbon_g.get(r.task, 0.0),
                  **({"fidelity": m.task_fidelity[r.task], "fidelity_source": m.fidelity_source.get(r.task, "estimate")}
-                    if r.task in m.task_fidelity else {})}
+                    if r.task in m.task_fidelity else {}),
+                 **({"mitigated_fidelity": m.task_mitigated_fidelity[r.task]}
+                    if r.task in m.task_mitigated_fidelity else {})}
                 for r in self.trace.tasks if r.status == "done"],
             "wasted_energy_j": m.wasted_energy_j,
             "wasted_cost_usd": m.wasted_cost_usd,

@@ -35,6 +35,8 @@ Formulas (time in seconds, power in watts, energy in joules):
   (:meth:`devices.device.Device.fidelity`: the ESP on a QPU, 1.0 for an exact
   classical simulation), or a measured figure that :mod:`scheduler.quantum`
   puts in its place; ``fidelity_mean`` and ``fidelity_min`` over them.
+  A QPU task run with error mitigation also gets its mitigated estimate
+  (:meth:`devices.qpu.QPU.mitigated_fidelity`) in ``task_mitigated_fidelity``.
 * wasted energy and cost: attempts that a fault aborted (trace status
   ``"failed"``) count in device energy and cost like any run; ``wasted_*``
   is their part: ``busy_w * share * duration`` joules and
@@ -89,6 +91,8 @@ class Metrics:
     #: Fidelity of each quantum task's completed run, and where a measured one came from.
     task_fidelity: dict[str, float] = field(default_factory=dict)
     fidelity_source: dict[str, str] = field(default_factory=dict)
+    #: Mitigated fidelity estimate of quantum tasks run with error mitigation (next to the raw one).
+    task_mitigated_fidelity: dict[str, float] = field(default_factory=dict)
     fidelity_mean: float | None = None
     fidelity_min: float | None = None
     #: Per named network link: transfers, bytes and energy (scheduler.hourly.LinkMetrics).
@@ -169,7 +173,11 @@ def _task_figures(metrics: Metrics, trace: Trace, platform: Platform, problem: A
         if problem is not None:
             task = problem.tasks[problem.workflow.index[run.task]]
             if task.kind == "quantum":
-                metrics.task_fidelity[run.task] = platform.device(run.device).fidelity(task)
+                device = platform.device(run.device)
+                metrics.task_fidelity[run.task] = device.fidelity(task)
+                mitigated = getattr(device, "mitigated_fidelity", None)
+                if mitigated is not None and (value := mitigated(task)) is not None:
+                    metrics.task_mitigated_fidelity[run.task] = value
     summarise_fidelity(metrics)
 
 

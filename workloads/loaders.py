@@ -199,8 +199,14 @@ def _task_from_spec(spec: dict, i: int, source: str | None, base: Path | None) -
 
         circuit = read_circuit((base / spec["qasm"]) if base else Path(spec["qasm"]))
         kind = "quantum"
+    meta = spec.get("meta") or {}
+    if "mitigation" in spec:  # error mitigation's resilience options (devices/mitigation.py)
+        from devices.mitigation import parse
+
+        if parse(spec["mitigation"], source=source, item=item) is not None:  # checked here, read by the QPU
+            meta = {**meta, "mitigation": spec["mitigation"]}
     return Task(tid, kind=kind, accelerator=spec.get("accelerator"), times=times, circuit=circuit,
-                meta=spec.get("meta") or {}, group=spec.get("group"), **fields)
+                meta=meta, group=spec.get("group"), **fields)
 
 
 register_loader("cost-matrix", DATA_SUFFIXES, load_cost_matrix, _is_cost_matrix)

@@ -10,6 +10,9 @@ Areas (one module each):
 * ``planners``: HEFT, CPOP, PEFT and the batch planners, and SAGA's HEFT
   (:mod:`scheduler.bench.planners`);
 * ``quantum``: transpile-and-estimate per circuit, cold and warm cache;
+* ``circuits``: a 100-circuit workflow loaded and scored with a cold and a
+  warm on-disk transpile cache, and cutting a 40-qubit circuit
+  (:mod:`scheduler.bench.circuits`);
 * ``sweeps``: runs per second of a suite on 1 and 2 local workers and on Dask;
 * ``rl``: steps per second of the Gymnasium env with random actions (:mod:`scheduler.bench.rl`).
 * ``qpu-modes``: a 1,000-iteration VQE in a session on a loaded shared QPU, and
@@ -37,7 +40,7 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-AREAS = ("startup", "engine", "scale", "planners", "quantum", "sweeps", "rl", "qpu-modes")
+AREAS = ("startup", "engine", "scale", "planners", "quantum", "circuits", "sweeps", "rl", "qpu-modes")
 
 
 @dataclass
@@ -80,6 +83,17 @@ def cases(quick: bool, areas: tuple[str, ...] = AREAS) -> list[Case]:
             out.append(Case("planners", "planners:saga_case", row, timeout=1200))
     if "quantum" in areas:
         out.append(Case("quantum", "quantum:run_case", {"circuits": 3 if quick else 8}))
+    if "circuits" in areas:
+        import os
+        import tempfile
+
+        # shared by cold (which empties it first) and warm (which removes it)
+        cache = os.path.join(tempfile.gettempdir(), f"hybridsched-bench-cache-{os.getpid()}")
+        size = 20 if quick else 100
+        out.append(Case("circuits", "circuits:cache_case", {"cache_dir": cache, "phase": "cold", "circuits": size}))
+        out.append(Case("circuits", "circuits:cache_case", {"cache_dir": cache, "phase": "warm", "circuits": size,
+                                                             "cleanup": True}))
+        out.append(Case("circuits", "circuits:cut_case", {"qubits": 40, "width": 20}))
     if "sweeps" in areas:
         out.append(Case("sweeps", "sweeps:run_case", {"runs": 8 if quick else 32, "quick": quick}))
     if "rl" in areas:

@@ -154,6 +154,20 @@ def _generic(rows):
     return [f"  {row}" for row in rows]
 
 
+def _circuits(rows):
+    out = []
+    for r in _ok(rows):
+        if "phase" in r:
+            out.append(f"  {r['phase']:<5} {r['circuits']} circuits ({r['origin']}, {r['qubits_min']}-{r['qubits_max']} "
+                       f"qubits): load + transpile + score {r['seconds']:.2f} s ({r['wall_s']:.2f} s wall); "
+                       f"backend load apart {r['backend_load_s']:.2f} s; refused {r['refused']}")
+        elif "subexperiments" in r:
+            out.append(f"  cut a {r['qubits']}-qubit circuit for {r['width']}-qubit devices: {r['seconds']:.2f} s "
+                       f"({r['wall_s']:.2f} s wall); {r['cuts']} cuts, subcircuits {r['widths']}, "
+                       f"{r['subexperiments']} subexperiments, sampling overhead {r['sampling_overhead']:.4g}")
+    return out + _errors(rows)
+
+
 RENDER = {"startup": _startup, "engine": _engine, "scale": _scale, "planners": _planners,
-          "quantum": _quantum, "sweeps": _sweeps, "rl": _rl,
+          "quantum": _quantum, "sweeps": _sweeps, "rl": _rl, "circuits": _circuits,
           "qpu-modes": _qpu_modes}
