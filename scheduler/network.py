@@ -50,7 +50,7 @@ _SAME = 1e-12
 class _Class:
     """The flows in their bandwidth phase on one route."""
 
-    __slots__ = ("route", "flows", "rate", "progress", "since", "version")
+    __slots__ = ("route", "flows", "rate", "progress", "since", "end", "m", "share")
 
     def __init__(self, route: tuple[int, ...], now: float):
         self.route = route
@@ -59,11 +59,18 @@ class _Class:
         self.rate = 0.0
         self.progress = 0.0
         self.since = now
-        self.version = 0
+        #: When the first of its flows ends at the current rate.
+        self.end = math.inf
+        #: Scratch for the filling: flows counted, and the share found (-1: not yet).
+        self.m = 0
+        self.share = -1.0
 
     def advance(self, now: float) -> None:
         self.progress += self.rate * (now - self.since)
         self.since = now
+
+    def set_end(self) -> None:
+        self.end = self.since + (self.flows[0][0] - self.progress) / self.rate if self.rate > 0 else math.inf
 
 
 class FlowModel:
@@ -75,7 +82,8 @@ class FlowModel:
         self.classes: dict[tuple[int, ...], _Class] = {}
         #: Classes crossing each link, by route (insertion order: deterministic).
         self.on_link: list[dict[tuple[int, ...], _Class]] = [{} for _ in bandwidths]
-        self._heap: list[tuple[float, int, int, _Class]] = []  # (next end, tie, version, class)
+        #: Flows in their bandwidth phase on each link.
+        self.count = [0] * len(bandwidths)
         self._wakes: set[float] = set()
         self._dirty: dict[int, None] = {}
         self._flush_pending = False
@@ -110,7 +118,15 @@ class FlowModel:
         else:
             cls.advance(now)
         self._serial += 1
-        heapq.heappush(cls.flows, (cls.progress + nbytes, self._serial, done))
+        count = self.count
+        for link in route:
+            count[link] += 1
+        target = cls.progress + nbytes
+        if cls.flows and target < cls.flows[0][0]:
+            heapq.heappush(cls.flows, (target, self._serial, done))
+            cls.set_end()
+        else:
+            heapq.heappush(cls.flows, (target, self._serial, done))
         self._mark(route)
 
     def _mark(self, links) -> None:
@@ -129,110 +145,82 @@ class FlowModel:
     def _wake(self, at: float) -> None:
         now = self.env.now
         self._wakes.discard(at)
-        heap = self._heap
         ended: list[tuple[int, Callable[[], None]]] = []
-        touched: list[tuple[int, ...]] = []
-        while heap and heap[0][0] <= at:
-            _, _, version, cls = heapq.heappop(heap)
-            if version != cls.version:
-                continue
+        for cls in [c for c in self.classes.values() if c.end <= at]:
             cls.advance(now)
             flows = cls.flows
             limit = cls.progress * (1 + _SAME)
             # Due by progress, or so nearly due that the time left rounds away.
+            before = len(flows)
             while flows and (flows[0][0] <= limit or now + (flows[0][0] - cls.progress) / cls.rate <= now):
                 _, serial, done = heapq.heappop(flows)
                 ended.append((serial, done))
-            touched.append(cls.route)
-            cls.version += 1
-            if not flows:
+            gone = before - len(flows)
+            for link in cls.route:
+                self.count[link] -= gone
+            if flows:
+                cls.set_end()
+            else:
                 del self.classes[cls.route]
                 for link in cls.route:
                     del self.on_link[link][cls.route]
-            else:
-                self._push(cls)  # a flow that was not quite due keeps its class in the heap
-        for route in touched:
-            self._mark(route)
+            self._mark(cls.route)
         if not ended:
             self._schedule()
         ended.sort()
         for _, done in ended:  # in start order
             done()
 
-    def _push(self, cls: _Class) -> None:
-        if cls.rate > 0:
-            at = cls.since + (cls.flows[0][0] - cls.progress) / cls.rate
-            self._serial += 1
-            heapq.heappush(self._heap, (at, self._serial, cls.version, cls))
-
     def _reshare(self, links: tuple[int, ...]) -> None:
         """Recompute max-min rates of the classes connected to ``links``."""
         self.recomputations += 1
         on_link = self.on_link
-        # The connected component: links reachable through shared classes.
-        comp_links: dict[int, None] = {}
-        comp: dict[tuple[int, ...], _Class] = {}
-        stack = [link for link in links if on_link[link]]
-        while stack:
-            link = stack.pop()
-            if link in comp_links:
-                continue
-            comp_links[link] = None
-            for route, cls in on_link[link].items():
-                if route not in comp:
-                    comp[route] = cls
-                    stack.extend(route)
+        comp = self.classes
         if not comp:
-            self._schedule()
             return
-        # Progressive filling, a class of m flows counting m times.
-        bandwidth = self.bandwidth
-        cap = {link: bandwidth[link] for link in comp_links}
-        count = dict.fromkeys(comp_links, 0)
-        for route, cls in comp.items():
-            m = len(cls.flows)
-            for link in route:
-                count[link] += m
-        new_rate: dict[tuple[int, ...], float] = {}
-        while count:
+        # Progressive filling, a class of m flows counting m times (lists: links are small ints).
+        cap = self.bandwidth[:]
+        count = self.count[:]
+        for cls in comp.values():
+            cls.m = len(cls.flows)
+            cls.share = -1.0
+        active = [link for link in range(len(cap)) if count[link]]
+        while active:
             best, share = -1, math.inf
-            for link, n in count.items():
-                s = cap[link] / n
+            for link in active:
+                s = cap[link] / count[link]
                 if s < share:
                     best, share = link, s
-            for route, cls in on_link[best].items():
-                if route in new_rate:
+            for cls in on_link[best].values():
+                if cls.share >= 0.0:
                     continue
-                new_rate[route] = share
-                m = len(cls.flows)
+                cls.share = share
+                m = cls.m
                 used = share * m
-                for link in route:
-                    n = count[link] - m
-                    if n:
-                        count[link] = n
-                        left = cap[link] - used
-                        cap[link] = left if left > 0.0 else 0.0
-                    else:
-                        del count[link]
+                for link in cls.route:
+                    count[link] -= m
+                    left = cap[link] - used
+                    cap[link] = left if left > 0.0 else 0.0
+            active = [link for link in active if count[link]]
         now = self.env.now
-        for route, cls in comp.items():
-            rate = new_rate[route]
-            if rate == cls.rate:
-                continue
-            cls.advance(now)
-            cls.rate = rate
-            cls.version += 1
-            self._push(cls)
-        self._schedule()
+        first = math.inf
+        for cls in comp.values():
+            rate = cls.share
+            if rate != cls.rate:
+                cls.progress += cls.rate * (now - cls.since)
+                cls.since = now
+                cls.rate = rate
+                cls.end = now + (cls.flows[0][0] - cls.progress) / rate
+            if cls.end < first:
+                first = cls.end
+        self._schedule(first)
 
-    def _schedule(self) -> None:
-        heap = self._heap
-        while heap and heap[0][2] != heap[0][3].version:
-            heapq.heappop(heap)
-        if not heap:
-            return
-        at = heap[0][0]
-        if at in self._wakes or (self._wakes and at >= min(self._wakes)):
+    def _schedule(self, at: float | None = None) -> None:
+        """Wake up when the next flow ends (``at``, if known), unless a wake-up at or before
+        then is pending."""
+        if at is None:
+            at = min((cls.end for cls in self.classes.values()), default=math.inf)
+        if at == math.inf or at in self._wakes or (self._wakes and at >= min(self._wakes)):
             return
         self._wakes.add(at)
         self.env.timeout(max(at - self.env.now, 0.0)).callbacks.append(lambda _e: self._wake(at))
