@@ -14,9 +14,10 @@ ACM TOMACS 23(4), 2013) without its correction factors:
   more (progressive filling: raise all rates together; a link that fills
   freezes its flows at its fair share; repeat with what is left);
 * rates are recomputed when a flow enters or leaves its bandwidth phase
-  (once per instant however many do), and only for the flows that share a
-  link with it, directly or through other flows (the rest keep their rates,
-  so a busy node-local switch costs a WAN flow nothing).
+  (once per instant however many do); on networks of more than
+  ``LOCAL_ABOVE`` links only for the flows that share a link with it,
+  directly or through other flows (the rest keep their rates: the same
+  numbers, found faster).
 
 Flows on one route always have equal rates, so the model keeps one *class*
 per route in use: its flow count, its per-flow rate and the bytes each of
@@ -45,6 +46,9 @@ import simpy
 #: Flows whose target lies within this relative distance of their class's progress end
 #: together: the error of summing rate x time in floating point, far below SimGrid's 1e-6 check.
 _SAME = 1e-12
+#: Networks of more links recompute only the flows connected to a change; smaller ones
+#: recompute all (finding the component costs about as much as the filling there).
+LOCAL_ABOVE = 64
 
 
 class _Class:
@@ -178,13 +182,17 @@ class FlowModel:
         comp = self.classes
         if not comp:
             return
+        local = len(self.bandwidth) > LOCAL_ABOVE
+        if local:
+            comp = self._component(links)
         # Progressive filling, a class of m flows counting m times (lists: links are small ints).
         cap = self.bandwidth[:]
         count = self.count[:]
         for cls in comp.values():
             cls.m = len(cls.flows)
             cls.share = -1.0
-        active = [link for link in range(len(cap)) if count[link]]
+        active = ([link for link in range(len(cap)) if count[link]] if not local else
+                  sorted({link for cls in comp.values() for link in cls.route}))
         while active:
             best, share = -1, math.inf
             for link in active:
@@ -213,7 +221,24 @@ class FlowModel:
                 cls.end = now + (cls.flows[0][0] - cls.progress) / rate
             if cls.end < first:
                 first = cls.end
-        self._schedule(first)
+        self._schedule(None if local else first)
+
+    def _component(self, links: tuple[int, ...]) -> dict[tuple[int, ...], _Class]:
+        """The classes reachable from ``links`` through links they share."""
+        on_link = self.on_link
+        seen: set[int] = set()
+        comp: dict[tuple[int, ...], _Class] = {}
+        stack = [link for link in links if on_link[link]]
+        while stack:
+            link = stack.pop()
+            if link in seen:
+                continue
+            seen.add(link)
+            for route, cls in on_link[link].items():
+                if route not in comp:
+                    comp[route] = cls
+                    stack.extend(route)
+        return comp
 
     def _schedule(self, at: float | None = None) -> None:
         """Wake up when the next flow ends (``at``, if known), unless a wake-up at or before

@@ -182,3 +182,15 @@ def test_perfetto_and_gantt_show_each_link(tmp_path):
     counters = [e["args"]["transfers"] for e in events if e.get("ph") == "C" and e["name"] == "nic transfers"]
     assert max(counters) == 2 and counters[-1] == 0
     assert gantt_chart(tmp_path, tmp_path / "gantt.png").stat().st_size > 0
+
+
+@pytest.mark.parametrize("make", ["tree", "dumbbell"])
+def test_component_and_global_recomputation_agree(make, monkeypatch):
+    # Large networks recompute only the component a change touches; the numbers must not change.
+    import scheduler.network as network_module
+    from benchmarks.bench import network as cases
+
+    case = cases.CASES[make](30, seed=3)
+    everything = cases.ours(case)
+    monkeypatch.setattr(network_module, "LOCAL_ABOVE", 0)
+    assert cases.ours(case) == pytest.approx(everything, rel=1e-12)
