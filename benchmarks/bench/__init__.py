@@ -34,7 +34,7 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-AREAS = ("startup", "engine", "scale", "planners", "quantum", "sweeps")
+AREAS = ("startup", "engine", "scale", "planners", "quantum", "sweeps", "network")
 
 
 @dataclass
@@ -77,6 +77,9 @@ def cases(quick: bool, areas: tuple[str, ...] = AREAS) -> list[Case]:
         out.append(Case("quantum", "quantum:run_case", {"circuits": 3 if quick else 8}))
     if "sweeps" in areas:
         out.append(Case("sweeps", "sweeps:run_case", {"runs": 8 if quick else 32, "quick": quick}))
+    if "network" in areas:
+        out.append(Case("network", "network:bench_case", {"tasks": 2_000 if quick else 100_000},
+                        timeout=3600))
     return out
 
 
