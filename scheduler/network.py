@@ -13,10 +13,18 @@ ACM TOMACS 23(4), 2013) without its correction factors:
   no flow's rate can grow without lowering the rate of a flow that has no
   more (progressive filling: raise all rates together; a link that fills
   freezes its flows at its fair share; repeat with what is left);
-* rates are recomputed when a flow enters or leaves its bandwidth phase, and
-  only for the flows that share a link with it, directly or through other
-  flows (the rest keep their rates, so a busy node-local switch costs a WAN
-  flow nothing).
+* rates are recomputed when a flow enters or leaves its bandwidth phase
+  (once per instant however many do); on networks of more than
+  ``LOCAL_ABOVE`` links only for the flows that share a link with it,
+  directly or through other flows (the rest keep their rates: the same
+  numbers, found faster).
+
+Flows on one route always have equal rates, so the model keeps one *class*
+per route in use: its flow count, its per-flow rate and the bytes each of
+its flows has received since the class began (``progress``). A flow that
+joins with ``b`` bytes ends when the progress has grown by ``b``: rate
+changes cost one update per class, not per flow, and the flows of a class
+end in the order of their targets (a heap).
 
 Every flow has weight 1 (pure max-min). SimGrid's CM02 model gives a flow
 the weight ``1 / route latency`` (its RTT-unfairness); the two agree when
@@ -35,23 +43,38 @@ from typing import Callable
 
 import simpy
 
-#: Flows whose projected end lies within this relative distance of now end together:
-#: the error of summing rate x time in floating point, far below the 1e-6 SimGrid check.
-_SAME_TIME = 1e-12
+#: Flows whose target lies within this relative distance of their class's progress end
+#: together: the error of summing rate x time in floating point, far below SimGrid's 1e-6 check.
+_SAME = 1e-12
+#: Networks of more links recompute only the flows connected to a change; smaller ones
+#: recompute all (finding the component costs about as much as the filling there).
+LOCAL_ABOVE = 64
 
 
-class _Flow:
-    __slots__ = ("id", "route", "size", "remaining", "rate", "since", "version", "done")
+class _Class:
+    """The flows in their bandwidth phase on one route."""
 
-    def __init__(self, fid: int, route: tuple[int, ...], size: float, done: Callable[[], None]):
-        self.id = fid
+    __slots__ = ("route", "flows", "rate", "progress", "since", "end", "m", "share")
+
+    def __init__(self, route: tuple[int, ...], now: float):
         self.route = route
-        self.size = size
-        self.remaining = size
+        #: (target progress, flow number, done callback): a min-heap.
+        self.flows: list[tuple[float, int, Callable[[], None]]] = []
         self.rate = 0.0
-        self.since = 0.0
-        self.version = 0
-        self.done = done
+        self.progress = 0.0
+        self.since = now
+        #: When the first of its flows ends at the current rate.
+        self.end = math.inf
+        #: Scratch for the filling: flows counted, and the share found (-1: not yet).
+        self.m = 0
+        self.share = -1.0
+
+    def advance(self, now: float) -> None:
+        self.progress += self.rate * (now - self.since)
+        self.since = now
+
+    def set_end(self) -> None:
+        self.end = self.since + (self.flows[0][0] - self.progress) / self.rate if self.rate > 0 else math.inf
 
 
 class FlowModel:
@@ -60,11 +83,15 @@ class FlowModel:
     def __init__(self, env: simpy.Environment, bandwidths: list[float]):
         self.env = env
         self.bandwidth = [float(b) for b in bandwidths]
-        #: Flows in their bandwidth phase on each link, by flow id (insertion order: deterministic).
-        self.on_link: list[dict[int, _Flow]] = [{} for _ in bandwidths]
-        self._heap: list[tuple[float, int, int, _Flow]] = []  # (projected end, flow id, version, flow)
+        self.classes: dict[tuple[int, ...], _Class] = {}
+        #: Classes crossing each link, by route (insertion order: deterministic).
+        self.on_link: list[dict[tuple[int, ...], _Class]] = [{} for _ in bandwidths]
+        #: Flows in their bandwidth phase on each link.
+        self.count = [0] * len(bandwidths)
         self._wakes: set[float] = set()
-        self._next_id = 0
+        self._dirty: dict[int, None] = {}
+        self._flush_pending = False
+        self._serial = 0
         #: Flows started and rate recomputations done (for benchmarks and tests).
         self.flows_started = 0
         self.recomputations = 0
@@ -78,113 +105,147 @@ class FlowModel:
             else:
                 done()
             return
-        flow = _Flow(self._next_id, route, float(nbytes), done)
-        self._next_id += 1
         if latency > 0:
-            self.env.timeout(latency).callbacks.append(lambda _e: self._enter(flow))
+            self.env.timeout(latency).callbacks.append(lambda _e: self._enter(route, float(nbytes), done))
         else:
-            self._enter(flow)
-
-    def rate(self, flow_links: tuple[int, ...]) -> list[float]:
-        """Current rates of the flows on the first link of ``flow_links`` (for tests)."""
-        return [f.rate for f in self.on_link[flow_links[0]].values()]
+            self._enter(route, float(nbytes), done)
 
     # -- the model ---------------------------------------------------------------
 
-    def _enter(self, flow: _Flow) -> None:
-        flow.since = self.env.now
-        for link in flow.route:
-            self.on_link[link][flow.id] = flow
-        self._reshare(flow.route)
+    def _enter(self, route: tuple[int, ...], nbytes: float, done: Callable[[], None]) -> None:
+        now = self.env.now
+        cls = self.classes.get(route)
+        if cls is None:
+            cls = self.classes[route] = _Class(route, now)
+            for link in route:
+                self.on_link[link][route] = cls
+        else:
+            cls.advance(now)
+        self._serial += 1
+        count = self.count
+        for link in route:
+            count[link] += 1
+        target = cls.progress + nbytes
+        if cls.flows and target < cls.flows[0][0]:
+            heapq.heappush(cls.flows, (target, self._serial, done))
+            cls.set_end()
+        else:
+            heapq.heappush(cls.flows, (target, self._serial, done))
+        self._mark(route)
+
+    def _mark(self, links) -> None:
+        """Rates on ``links`` need recomputing before time moves on."""
+        for link in links:
+            self._dirty[link] = None
+        if not self._flush_pending:
+            self._flush_pending = True
+            self.env.timeout(0).callbacks.append(self._flush)
+
+    def _flush(self, _event) -> None:
+        self._flush_pending = False
+        links, self._dirty = tuple(self._dirty), {}
+        self._reshare(links)
 
     def _wake(self, at: float) -> None:
         now = self.env.now
         self._wakes.discard(at)
-        heap = self._heap
-        limit = now + _SAME_TIME * max(now, 1.0)
-        ended: list[_Flow] = []
-        while heap and heap[0][0] <= limit:
-            _, _, version, flow = heapq.heappop(heap)
-            if version == flow.version:
-                flow.remaining = 0.0
-                flow.version += 1
-                ended.append(flow)
+        ended: list[tuple[int, Callable[[], None]]] = []
+        for cls in [c for c in self.classes.values() if c.end <= at]:
+            cls.advance(now)
+            flows = cls.flows
+            limit = cls.progress * (1 + _SAME)
+            # Due by progress, or so nearly due that the time left rounds away.
+            before = len(flows)
+            while flows and (flows[0][0] <= limit or now + (flows[0][0] - cls.progress) / cls.rate <= now):
+                _, serial, done = heapq.heappop(flows)
+                ended.append((serial, done))
+            gone = before - len(flows)
+            for link in cls.route:
+                self.count[link] -= gone
+            if flows:
+                cls.set_end()
+            else:
+                del self.classes[cls.route]
+                for link in cls.route:
+                    del self.on_link[link][cls.route]
+            self._mark(cls.route)
         if not ended:
             self._schedule()
-            return
-        touched: dict[int, None] = {}
-        for flow in ended:
-            for link in flow.route:
-                del self.on_link[link][flow.id]
-                touched[link] = None
-        self._reshare(tuple(touched))
-        for flow in ended:  # in flow-id order, after the rates are settled
-            flow.done()
+        ended.sort()
+        for _, done in ended:  # in start order
+            done()
 
     def _reshare(self, links: tuple[int, ...]) -> None:
-        """Recompute max-min rates of the flows connected to ``links``."""
+        """Recompute max-min rates of the classes connected to ``links``."""
         self.recomputations += 1
         on_link = self.on_link
-        # The connected component: links reachable through shared flows.
-        comp_links: dict[int, None] = {}
-        flows: dict[int, _Flow] = {}
+        comp = self.classes
+        if not comp:
+            return
+        local = len(self.bandwidth) > LOCAL_ABOVE
+        if local:
+            comp = self._component(links)
+        # Progressive filling, a class of m flows counting m times (lists: links are small ints).
+        cap = self.bandwidth[:]
+        count = self.count[:]
+        for cls in comp.values():
+            cls.m = len(cls.flows)
+            cls.share = -1.0
+        active = ([link for link in range(len(cap)) if count[link]] if not local else
+                  sorted({link for cls in comp.values() for link in cls.route}))
+        while active:
+            best, share = -1, math.inf
+            for link in active:
+                s = cap[link] / count[link]
+                if s < share:
+                    best, share = link, s
+            for cls in on_link[best].values():
+                if cls.share >= 0.0:
+                    continue
+                cls.share = share
+                m = cls.m
+                used = share * m
+                for link in cls.route:
+                    count[link] -= m
+                    left = cap[link] - used
+                    cap[link] = left if left > 0.0 else 0.0
+            active = [link for link in active if count[link]]
+        now = self.env.now
+        first = math.inf
+        for cls in comp.values():
+            rate = cls.share
+            if rate != cls.rate:
+                cls.progress += cls.rate * (now - cls.since)
+                cls.since = now
+                cls.rate = rate
+                cls.end = now + (cls.flows[0][0] - cls.progress) / rate
+            if cls.end < first:
+                first = cls.end
+        self._schedule(None if local else first)
+
+    def _component(self, links: tuple[int, ...]) -> dict[tuple[int, ...], _Class]:
+        """The classes reachable from ``links`` through links they share."""
+        on_link = self.on_link
+        seen: set[int] = set()
+        comp: dict[tuple[int, ...], _Class] = {}
         stack = [link for link in links if on_link[link]]
         while stack:
             link = stack.pop()
-            if link in comp_links:
+            if link in seen:
                 continue
-            comp_links[link] = None
-            for fid, flow in on_link[link].items():
-                if fid not in flows:
-                    flows[fid] = flow
-                    for other in flow.route:
-                        if other not in comp_links:
-                            stack.append(other)
-        if not flows:
-            self._schedule()
-            return
-        # Progressive filling.
-        cap = {link: self.bandwidth[link] for link in comp_links}
-        count = {link: len(on_link[link]) for link in comp_links}
-        new_rate: dict[int, float] = {}
-        while count:
-            best, share = -1, math.inf
-            for link, n in count.items():
-                s = cap[link] / n
-                if s < share or (s == share and link < best):
-                    best, share = link, s
-            for fid, flow in on_link[best].items():
-                if fid in new_rate:
-                    continue
-                new_rate[fid] = share
-                for link in flow.route:
-                    n = count[link] - 1
-                    if n:
-                        count[link] = n
-                        cap[link] = max(cap[link] - share, 0.0)
-                    else:
-                        del count[link]
-        now = self.env.now
-        heap = self._heap
-        for fid, flow in flows.items():
-            rate = new_rate[fid]
-            if rate == flow.rate:
-                continue
-            flow.remaining -= flow.rate * (now - flow.since)
-            flow.since = now
-            flow.rate = rate
-            flow.version += 1
-            heapq.heappush(heap, (now + flow.remaining / rate, fid, flow.version, flow))
-        self._schedule()
+            seen.add(link)
+            for route, cls in on_link[link].items():
+                if route not in comp:
+                    comp[route] = cls
+                    stack.extend(route)
+        return comp
 
-    def _schedule(self) -> None:
-        heap = self._heap
-        while heap and heap[0][2] != heap[0][3].version:
-            heapq.heappop(heap)
-        if not heap:
-            return
-        at = heap[0][0]
-        if at in self._wakes or (self._wakes and at >= min(self._wakes)):
+    def _schedule(self, at: float | None = None) -> None:
+        """Wake up when the next flow ends (``at``, if known), unless a wake-up at or before
+        then is pending."""
+        if at is None:
+            at = min((cls.end for cls in self.classes.values()), default=math.inf)
+        if at == math.inf or at in self._wakes or (self._wakes and at >= min(self._wakes)):
             return
         self._wakes.add(at)
         self.env.timeout(max(at - self.env.now, 0.0)).callbacks.append(lambda _e: self._wake(at))

@@ -52,3 +52,20 @@ def test_all_deferrable_option_and_a_bad_window(tmp_path):
     assert aware.trace.tasks[0].start == 3600
     with pytest.raises(InputError, match="window_s"):
         CarbonAware(window_s=-1)
+
+
+def test_a_workflow_deadline_leaves_room_for_what_follows(tmp_path):
+    # a -> b, 1800 s each, both deferrable, one deadline for the workflow at 10800 s.
+    # a's tail is 3600 s (itself and b): latest start 7200; hours from 0: 300, 100, 200 -> a at 3600.
+    # b is ready at 5400, in the 100 g hour already: it runs at once. 1 kWh x 100 g = 100 g in all.
+    from scheduler.policies.carbon_aware import CarbonAware
+
+    tasks = [Task("a", times={"d": 1800}, meta={"deferrable": True}),
+             Task("b", times={"d": 1800}, meta={"deferrable": True})]
+    wf = Workflow.build("w", tasks, [("a", "b", {"cost": 0})])
+    result = simulate(wf, platform(tmp_path), CarbonAware(deadline_s=10800))
+    assert [(r.task, r.start) for r in result.trace.tasks] == [("a", 3600), ("b", 5400)]
+    assert result.metrics.carbon_g == pytest.approx(100)
+    # a deadline of 5000 s leaves a no time to wait: latest start 5000 - 3600 = 1400 < 3600.
+    result = simulate(wf, platform(tmp_path), CarbonAware(deadline_s=5000))
+    assert [r.start for r in result.trace.tasks] == [0, 1800]

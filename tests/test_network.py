@@ -182,3 +182,35 @@ def test_perfetto_and_gantt_show_each_link(tmp_path):
     counters = [e["args"]["transfers"] for e in events if e.get("ph") == "C" and e["name"] == "nic transfers"]
     assert max(counters) == 2 and counters[-1] == 0
     assert gantt_chart(tmp_path, tmp_path / "gantt.png").stat().st_size > 0
+
+
+@pytest.mark.parametrize("make", ["tree", "dumbbell"])
+def test_component_and_global_recomputation_agree(make, monkeypatch):
+    # Large networks recompute only the component a change touches; the numbers must not change.
+    import scheduler.network as network_module
+    from benchmarks.bench import network as cases
+
+    case = cases.CASES[make](30, seed=3)
+    everything = cases.ours(case)
+    monkeypatch.setattr(network_module, "LOCAL_ABOVE", 0)
+    assert cases.ours(case) == pytest.approx(everything, rel=1e-12)
+
+
+@pytest.mark.parametrize("platform_text, fragments", [
+    ("devices: [{name: a}, {name: b}]\nnetwork:\n  links: [{name: l, bandwidth: 0}]\n"
+     "  routes: [{between: [a, b], links: [l]}]\n", ["p.yaml", "bandwidth"]),
+    ("devices: [{name: a}, {name: b}]\nnetwork:\n  links: [{name: l, bandwidth: 1.0e9}]\n"
+     "  routes: [{between: [a, b], links: [l, wan]}]\n", ["p.yaml", "unknown link 'wan'"]),
+    ("devices: [{name: a}]\nsite: {carbon_series: s.csv}\n", ["s.csv", "gap in the series"]),
+    ("devices: [{name: a, busy_w: 10}]\nsite: {carbon_series: s1.csv}\n", ["s1.csv", "2024-06-01T01:00:00Z"]),
+])
+def test_cli_refuses_bad_network_and_series_in_one_line(tmp_path, platform_text, fragments):
+    from tests.test_bad_input import assert_clear_error, run_cli
+
+    (tmp_path / "s.csv").write_text("timestamp,g\n2024-06-01T00:00:00Z,1\n2024-06-01T03:00:00Z,2\n")
+    (tmp_path / "s1.csv").write_text("timestamp,g\n2024-06-01T00:00:00Z,1\n")
+    (tmp_path / "p.yaml").write_text(platform_text)
+    wf = tmp_path / "w.yaml"
+    # a 2-hour task outlasts the one-hour series s1.csv
+    wf.write_text("name: w\ntasks:\n  - {id: t, times: {a: 7200}}\n")
+    assert_clear_error(run_cli("simulate", str(wf), "--platform", str(tmp_path / "p.yaml")), *fragments)

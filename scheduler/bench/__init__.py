@@ -14,9 +14,11 @@ Areas (one module each):
   warm on-disk transpile cache, and cutting a 40-qubit circuit
   (:mod:`scheduler.bench.circuits`);
 * ``sweeps``: runs per second of a suite on 1 and 2 local workers and on Dask;
-* ``rl``: steps per second of the Gymnasium env with random actions (:mod:`scheduler.bench.rl`).
+* ``rl``: steps per second of the Gymnasium env with random actions (:mod:`scheduler.bench.rl`);
 * ``qpu-modes``: a 1,000-iteration VQE in a session on a loaded shared QPU, and
-  what simulating ~10^5 background tenants' jobs adds (:mod:`scheduler.bench.qpu_modes`).
+  what simulating ~10^5 background tenants' jobs adds (:mod:`scheduler.bench.qpu_modes`);
+* ``network``: a 100k-task run over shared links against the same run without
+  contention, and the same flows in SimGrid when it is installed (:mod:`scheduler.bench.network`).
 
 Every case runs in a fresh child process (``spawn``), which reports its peak
 resident memory (``resource.getrusage``). Times are medians over
@@ -40,7 +42,7 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-AREAS = ("startup", "engine", "scale", "planners", "quantum", "circuits", "sweeps", "rl", "qpu-modes")
+AREAS = ("startup", "engine", "scale", "planners", "quantum", "circuits", "sweeps", "rl", "qpu-modes", "network")
 
 
 @dataclass
@@ -101,6 +103,9 @@ def cases(quick: bool, areas: tuple[str, ...] = AREAS) -> list[Case]:
     if "qpu-modes" in areas:
         out.append(Case("qpu-modes", "qpu_modes:run_case", {"iterations": 100 if quick else 1000,
                                                             "repeat": 1 if quick else 3}))
+    if "network" in areas:
+        out.append(Case("network", "network:bench_case", {"tasks": 2_000 if quick else 100_000},
+                        timeout=3600))
     return out
 
 

@@ -150,6 +150,20 @@ def _qpu_modes(rows):
     return out + _errors(rows)
 
 
+def _network(rows):
+    out = []
+    for r in _ok(rows):
+        line = (f"  {r['tasks']} tasks, {r['transfers']} transfers, 16 devices: shared links "
+                f"{r['simulate_shared_s']:.2f} s vs contention-free {r['simulate_contention_free_s']:.2f} s "
+                f"(x{r['shared_over_free']:.2f}); flows replayed in our model {r['flow_replay_s']:.2f} s")
+        if "simgrid_total_s" in r:
+            line += (f", in SimGrid {r['simgrid_total_s']:.2f} s (build {r['simgrid_build_s']:.2f} + run "
+                     f"{r['simgrid_run_s']:.2f}; x{r['simgrid_over_ours_replay']:.2f} ours; finish times within "
+                     f"{r['replay_vs_simgrid_max_rel_error']:.1e} relative)")
+        out.append(line)
+    return out + _errors(rows)
+
+
 def _generic(rows):
     return [f"  {row}" for row in rows]
 
@@ -170,4 +184,4 @@ def _circuits(rows):
 
 RENDER = {"startup": _startup, "engine": _engine, "scale": _scale, "planners": _planners,
           "quantum": _quantum, "sweeps": _sweeps, "rl": _rl, "circuits": _circuits,
-          "qpu-modes": _qpu_modes}
+          "qpu-modes": _qpu_modes, "network": _network}

@@ -4,9 +4,12 @@ A temporal-shifting policy in the spirit of "Let's Wait Awhile" (Wiesner,
 Behnke, Scheinert, Gontarska & Thamsen, Middleware 2021), on top of
 :class:`~scheduler.policies.greedy.GreedyEFT`'s placement. A ready task is
 *deferrable* if its ``meta`` says ``deferrable: true`` (or every task, with
-the option ``all_deferrable: true``). Its deadline is ``meta.deadline_s``
-(simulated seconds), else ``window_s`` after it became ready; it must
-*start* by the deadline minus its shortest execution time. Among now and
+the option ``all_deferrable: true``). Its deadline, in simulated seconds, is
+``meta.deadline_s``, else the option ``deadline_s`` (one deadline for the
+whole workflow), else ``window_s`` after it became ready. It must *start* by
+the deadline minus its tail: the longest path of shortest execution times
+from it to the end of the workflow (communication left out), so that what
+follows it can still finish in time. Among now and
 each hour boundary up to that latest start, the policy picks the start whose
 hour has the lowest grid intensity (the earliest of equals) and holds the
 task until then; others are placed at once by earliest finish time.
@@ -31,12 +34,16 @@ class CarbonAware(GreedyEFT):
     description = ("dynamic: earliest finish time, but deferrable tasks wait (within their deadline) "
                    "for the hour of lowest grid intensity")
 
-    def __init__(self, *, seed: int = 0, window_s: float = 86400.0, all_deferrable: bool = False,
-                 **options: Any):
+    def __init__(self, *, seed: int = 0, window_s: float = 86400.0, deadline_s: float | None = None,
+                 all_deferrable: bool = False, **options: Any):
         super().__init__(seed=seed, **options)
-        if not isinstance(window_s, (int, float)) or isinstance(window_s, bool) or not window_s >= 0:
-            raise InputError(f"window_s must be a number >= 0, got {window_s!r}", item=f"policy {self.name!r}")
+        for key, value in (("window_s", window_s), ("deadline_s", deadline_s)):
+            if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool)
+                                      or not value >= 0):
+                raise InputError(f"{key} must be a number >= 0, got {value!r}", item=f"policy {self.name!r}")
         self.window_s = float(window_s)
+        self.deadline_s = None if deadline_s is None else float(deadline_s)
+        self._tail: list[float] | None = None
         self.all_deferrable = bool(all_deferrable)
         self._ready_since: dict[str, float] = {}
 
@@ -58,14 +65,24 @@ class CarbonAware(GreedyEFT):
         if wake < math.inf:
             view.wake_at(wake)
 
+    def _tails(self, problem) -> list[float]:
+        """Per task: the longest path of shortest execution times from it to a sink, itself included."""
+        if self._tail is None:
+            columns, _ = problem.exec_columns
+            shortest = columns.min(axis=1).tolist()
+            tail = [0.0] * len(shortest)
+            for i in reversed(problem.topological_order()):
+                tail[i] = shortest[i] + max((tail[j] for j in problem.succs[i]), default=0.0)
+            self._tail = tail
+        return self._tail
+
     def _start_at(self, task: Task, view) -> float:
         """The start of the greenest hour between now and the task's latest start."""
         now = view.now
         since = self._ready_since.setdefault(task.id, now)
-        deadline = task.meta.get("deadline_s")
+        deadline = task.meta.get("deadline_s", self.deadline_s)
         deadline = since + self.window_s if deadline is None else float(deadline)
-        shortest = min((view.exec_time(task, d) for d in view.feasible(task)), default=0.0)
-        latest = deadline - shortest
+        latest = deadline - self._tails(view.problem)[view.problem.workflow.index[task.id]]
         platform = view.platform
         if latest <= now or platform.carbon_series is None:
             return now
