@@ -54,6 +54,7 @@ class Result:
             "slr": m.slr,
             "speedup": m.speedup,
             "fidelity_mean": m.fidelity_mean,
+            "fidelity_product": m.fidelity_product,
             "fidelity_min": m.fidelity_min,
             "planned_makespan": self.plan.makespan if self.plan else None,
             "devices": [vars(d) for d in m.devices],

@@ -19,9 +19,10 @@ from scheduler.experiments.suite import RunSpec
 from workloads.errors import InputError
 
 #: Metric columns of the results table, in order.
-METRICS = ("makespan", "energy_j", "facility_energy_j", "carbon_g", "cost_usd", "slr", "speedup", "fidelity")
+METRICS = ("makespan", "energy_j", "facility_energy_j", "carbon_g", "cost_usd", "slr", "speedup", "fidelity_product",
+           "fidelity_mean")
 #: Objectives: column -> True when lower is better.
-OBJECTIVES = {"makespan": True, "energy_j": True, "cost_usd": True, "carbon_g": True, "fidelity": False}
+OBJECTIVES = {"makespan": True, "energy_j": True, "cost_usd": True, "carbon_g": True, "fidelity_product": False}
 
 
 @lru_cache(maxsize=32)
@@ -121,7 +122,7 @@ def execute_run(spec: RunSpec) -> tuple[dict[str, Any], str]:
         base, status="ok",
         metrics={"makespan": m.makespan, "energy_j": m.energy_j, "facility_energy_j": m.facility_energy_j,
                  "carbon_g": m.carbon_g, "cost_usd": m.cost_usd, "slr": m.slr, "speedup": m.speedup,
-                 "fidelity": fidelity(result)},
+                 "fidelity_product": fidelity(result), "fidelity_mean": m.fidelity_mean},
         energy_by_kind=energy_by_kind,
         tasks=len(workflow.tasks),
         workflow_name=workflow.name, platform_name=platform.name, policy_name=result.policy,
