@@ -58,6 +58,7 @@ class Result:
             "slr": m.slr,
             "speedup": m.speedup,
             "fidelity_mean": m.fidelity_mean,
+            "fidelity_product": m.fidelity_product,
             "fidelity_min": m.fidelity_min,
             "queue_wait_s": m.queue_wait_s,
             "session_idle_s": m.session_idle_s,

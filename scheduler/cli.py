@@ -26,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Simulate workflow DAGs on CPUs, GPUs and QPUs and score every placement "
                     "by time, energy, cost, carbon and fidelity.",
         epilog="Run 'hybridsched COMMAND --help' for a command's options.")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--version", action=_Version)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     modules = []
     for info in pkgutil.iter_modules(commands_package.__path__):
@@ -39,6 +39,17 @@ def build_parser() -> argparse.ArgumentParser:
         module.add_arguments(cmd)
         cmd.set_defaults(_run=module.run)
     return parser
+
+
+class _Version(argparse.Action):
+    """``--version``, reading the installed metadata only when asked (importlib.metadata costs ~50 ms)."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="show the version and exit")
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        print(f"{parser.prog} {_version()}")  # on stdout, as argparse's own version action does
+        parser.exit()
 
 
 def _version() -> str:

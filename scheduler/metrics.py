@@ -34,7 +34,8 @@ Formulas (time in seconds, power in watts, energy in joules):
 * task fidelity (quantum tasks): the device's estimate for the task
   (:meth:`devices.device.Device.fidelity`: the ESP on a QPU, 1.0 for an exact
   classical simulation), or a measured figure that :mod:`scheduler.quantum`
-  puts in its place; ``fidelity_mean`` and ``fidelity_min`` over them.
+  puts in its place; ``fidelity_mean``, ``fidelity_min`` and
+  ``fidelity_product`` (the chance that every circuit succeeds) over them.
   A QPU task run with error mitigation also gets its mitigated estimate
   (:meth:`devices.qpu.QPU.mitigated_fidelity`) in ``task_mitigated_fidelity``.
 * wasted energy and cost: attempts that a fault aborted (trace status
@@ -44,6 +45,8 @@ Formulas (time in seconds, power in watts, energy in joules):
 """
 
 from __future__ import annotations
+
+import math
 
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -102,6 +105,8 @@ class Metrics:
     #: Seconds quantum jobs waited in QPU queues, and seconds sessions held a QPU idle.
     queue_wait_s: float = 0.0
     session_idle_s: float = 0.0
+    #: Product over the quantum tasks: the chance that every circuit of the run succeeds.
+    fidelity_product: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -182,10 +187,11 @@ def _task_figures(metrics: Metrics, trace: Trace, platform: Platform, problem: A
 
 
 def summarise_fidelity(metrics: Metrics) -> None:
-    """Set ``fidelity_mean`` and ``fidelity_min`` from the per-task fidelities."""
+    """Set ``fidelity_mean``, ``fidelity_min`` and ``fidelity_product`` from the per-task fidelities."""
     values = list(metrics.task_fidelity.values())
     metrics.fidelity_mean = sum(values) / len(values) if values else None
     metrics.fidelity_min = min(values) if values else None
+    metrics.fidelity_product = math.prod(values) if values else None
 
 
 def cp_min_length(problem: Any) -> float:

@@ -23,14 +23,14 @@ ONE_FILE = ROOT / "scheduler" / "examples" / "one_file_policy.py"
 TOPCUOGLU = ROOT / "tests" / "data" / "topcuoglu2002.json"
 
 
-def cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+def cli(*args: str, timeout: float = 120, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "scheduler.cli", *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=timeout)
+                          capture_output=True, text=True, timeout=timeout, env=env)
 
 
-def pip_install(path: Path) -> None:
-    """Install ``path`` into this environment without the network when possible."""
-    command = [sys.executable, "-m", "pip", "install", "--no-deps", "--force-reinstall",
+def pip_install(path: Path, target: Path) -> None:
+    """Install ``path`` into the folder ``target`` (not this environment), offline when possible."""
+    command = [sys.executable, "-m", "pip", "install", "--no-deps", "--target", str(target),
                "--disable-pip-version-check", "--quiet"]
     if importlib.util.find_spec("wheel") is not None:
         command.append("--no-build-isolation")  # build with what is installed: fully offline
@@ -39,33 +39,41 @@ def pip_install(path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def installed_plugin():
-    pip_install(PLUGIN)
-    yield
-    # Left installed on purpose: a rerun reinstalls it (--force-reinstall).
+def installed_plugin(tmp_path_factory):
+    """The example plugin installed into a throwaway folder that only the CLI runs of the
+    test see (on PYTHONPATH): the user's environment never gets lpt-eft or single-device."""
+    import os
+
+    target = tmp_path_factory.mktemp("plugin-site")
+    pip_install(PLUGIN, target)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(target), os.environ.get("PYTHONPATH")])))
+    yield env
 
 
 @pytest.mark.slow
 def test_installed_plugin_is_listed_and_runs(installed_plugin):
-    listing = cli("policies")
+    listing = cli("policies", env=installed_plugin)
     assert listing.returncode == 0, listing.stderr
     rows = {line.split()[0]: line for line in listing.stdout.splitlines()}
     assert "plugin" in rows["lpt-eft"] and "dynamic" in rows["lpt-eft"]
     assert "plugin" in rows["single-device"] and "static" in rows["single-device"]
     assert "heft" in rows and "built-in" in rows["heft"]
 
-    done = cli("simulate", str(TOPCUOGLU), "--policy", "single-device", "--json")
+    done = cli("simulate", str(TOPCUOGLU), "--policy", "single-device", "--json", env=installed_plugin)
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
     # Summed costs per processor: P1 127, P2 130, P3 143; all on P1, no communication.
     assert summary["policy"] == "single-device" and summary["makespan"] == 127
     assert {r["device"] for r in summary["schedule"]} == {"P1"}
 
-    done = cli("simulate", str(TOPCUOGLU), "--policy", "lpt-eft", "--option", "max_wait=5", "--json")
+    done = cli("simulate", str(TOPCUOGLU), "--policy", "lpt-eft", "--option", "max_wait=5", "--json",
+               env=installed_plugin)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["policy"] == "lpt-eft"
-    done = cli("simulate", str(TOPCUOGLU), "--policy", "lpt-eft", "--option", "colour=red")
+    done = cli("simulate", str(TOPCUOGLU), "--policy", "lpt-eft", "--option", "colour=red", env=installed_plugin)
     assert done.returncode == 2 and "unknown option(s) colour" in done.stderr
+    # Only the runs given the throwaway folder see the plugin; this environment does not.
+    assert "lpt-eft" not in cli("policies").stdout
 
 
 def test_one_file_policy_runs_through_the_cli():

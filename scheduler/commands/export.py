@@ -30,9 +30,12 @@ def run(args: argparse.Namespace) -> int:
     folder = Path(args.run)
     if args.run_id:
         matches = sorted(p for p in (folder / "runs").glob(f"{args.run_id}*") if p.is_dir())
-        if len(matches) != 1:
-            raise InputError(f"{'no run' if not matches else f'{len(matches)} runs'} match",
-                             source=str(folder), item=f"--run {args.run_id}")
+        if not matches:
+            raise InputError("no run matches", source=str(folder), item=f"--run {args.run_id}")
+        if len(matches) > 1:
+            names = ", ".join(p.name for p in matches[:10]) + (f", ... {len(matches) - 10} more"
+                                                               if len(matches) > 10 else "")
+            raise InputError(f"{len(matches)} runs match: {names}", source=str(folder), item=f"--run {args.run_id}")
         folder = matches[0]
     if not (folder / "trace.csv").is_file():
         raise InputError("no trace.csv here (give a run folder, or a results folder with --run ID)",

@@ -16,8 +16,8 @@ path) from a built-in generator. Circuits go into OpenQASM files in
 FILE_STEM.circuits/ beside it, referenced by each task's 'qasm' field.
 Parameters are k=v pairs; values are read as YAML scalars (3, 0.5, qpu).
 
-Generators: vqe, qaoa-maxcut, quantum-kernel, hybrid-ai, random-dag,
-fork-join, pipeline (see docs/quantum.md and each module's docstring).
+The generators and their parameters (with defaults) are listed below; see
+docs/quantum.md and each generator's docstring for what they mean.
 
   hybridsched generate vqe --param iterations=5 --out vqe.yaml
   hybridsched simulate vqe.yaml --platform hybrid-lab
@@ -29,6 +29,15 @@ Exit status: 0 on success, 2 on bad input.
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from scheduler.commands._checks import seed
 
+    # The generator list is made only when this command's help is asked for, read from the
+    # generators' source (no import: they import Qiskit or wfcommons), so other commands stay fast.
+    original = parser.format_help
+
+    def format_help() -> str:
+        parser.epilog = generators_help()
+        return original()
+
+    parser.format_help = format_help  # type: ignore[method-assign]
     parser.add_argument("name", help="generator name")
     parser.add_argument("--param", "-p", action="append", default=[], metavar="K=V",
                         help="a generator parameter (repeatable)")
@@ -55,6 +64,58 @@ def run(args: argparse.Namespace) -> int:
     print(f"wrote {out} ({len(workflow.tasks)} tasks, {workflow.graph.number_of_edges()} edges"
           f"{f', {quantum} circuits in {written[0].parent}' if quantum else ''})")
     return 0
+
+
+def generators_help() -> str:
+    """Each generator's name, its parameters with their defaults and its docstring's first line."""
+    import ast
+    import importlib.util
+    import textwrap
+
+    from workloads.generators import GENERATORS
+
+    lines = ["generators (parameters with defaults):"]
+    for name, target in sorted(GENERATORS.items()):
+        module, _, function = target.partition(":")
+        spec = importlib.util.find_spec(module)
+        try:
+            tree = ast.parse(open(spec.origin, encoding="utf-8").read())  # type: ignore[union-attr, arg-type]
+            node = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == function)
+        except (OSError, StopIteration, SyntaxError, AttributeError):
+            lines.append(f"  {name}")
+            continue
+        args = node.args.args
+        defaults = [None] * (len(args) - len(node.args.defaults)) + list(node.args.defaults)
+        params = [a.arg if d is None else f"{a.arg}={_default(d)}" for a, d in zip(args, defaults)]
+        params += [f"{a.arg}={_default(d)}" for a, d in zip(node.args.kwonlyargs, node.args.kw_defaults) if d]
+        doc = (ast.get_docstring(node) or "").split("\n\n")[0].replace("\n", " ")
+        lines += textwrap.wrap(f"{name}: {doc}" if doc else name, width=96, initial_indent="  ",
+                               subsequent_indent="      ")
+        lines += textwrap.wrap(" ".join(params), width=96, initial_indent="      ", subsequent_indent="      ")
+        choices = _top_level_keys(tree, "RECIPES") if name == "wfcommons" else []
+        if choices:
+            lines += textwrap.wrap("recipe: " + ", ".join(choices), width=96, initial_indent="      ",
+                                   subsequent_indent="        ")
+    return "\n".join(lines)
+
+
+def _default(node: Any) -> str:
+    import ast
+
+    if isinstance(node, ast.Constant) and isinstance(node.value, float):
+        return f"{node.value:g}"  # 1e+13, not 10000000000000.0
+    return ast.unparse(node)
+
+
+def _top_level_keys(tree: Any, name: str) -> list[str]:
+    """The keys of a module-level dict literal ``name = {...}`` (read from the source, not imported)."""
+    import ast
+
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+            if isinstance(node.value, ast.Dict):
+                return [k.value for k in node.value.keys if isinstance(k, ast.Constant)]
+    return []
 
 
 def parse_params(pairs: list[str]) -> dict[str, Any]:

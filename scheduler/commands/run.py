@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 ORDER = 40
 HELP = "run a suite of experiments (workflows x platforms x policies x seeds) into a results folder"
@@ -37,6 +36,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="if another run holds the results folder, wait for it instead of refusing")
     parser.add_argument("--no-plots", action="store_true", help="skip the plots")
     parser.add_argument("--check", action="store_true", help="only check the suite and list its runs")
+    parser.add_argument("--quiet", "-q", action="store_true",
+                        help="no progress bar and no tables: the results folder line and failures only")
+    parser.add_argument("--wide", action="store_true",
+                        help="tables as wide as they need (one column per objective won) instead of 100 columns")
     parser.add_argument("--allow-code", action="store_true",
                         help="let the suite name policies as module:Class or file.py:Class (runs that code)")
 
@@ -49,8 +52,9 @@ def run(args: argparse.Namespace) -> int:
     from scheduler.experiments import load_suite, run_suite
 
     console = Console()
-    if not console.is_terminal:
-        console = Console(width=150)  # a pipe or a log file: do not squeeze the table to 80 columns
+    # Tables fit 100 columns (a pipe or a log file gets 100 too, not rich's 80); --wide: as wide as needed.
+    width = 200 if args.wide else min(console.width, 100) if console.is_terminal else 100
+    console = Console(width=width, soft_wrap=True)  # messages are never wrapped; tables fit the width
     suite = load_suite(args.suite, allow_code=args.allow_code)
     if args.scheduler and args.executor != "dask":
         args.executor = "dask"
@@ -75,8 +79,10 @@ def run(args: argparse.Namespace) -> int:
             from scheduler.reports.plots import plot_results
 
             written = plot_results(out, gantt=suite.gantt)
-            console.print(f"plots: {len(written)} files in {out / 'plots'}")
-    print_tables(console, outcome.tables)
+            if not args.quiet:
+                console.print(f"plots: {len(written)} files in {out / 'plots'}")
+    if not args.quiet:
+        print_tables(console, outcome.tables, wide=args.wide)
     if outcome.errors:
         for rec in outcome.errors[:5]:
             console.print(f"[red]failed[/red] {rec['key']}: {rec['error']}", markup=True, highlight=False)
@@ -87,13 +93,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_with_progress(console, suite, out, args):
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+                               TimeRemainingColumn)
 
     from scheduler.experiments import run_suite
 
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                        TimeElapsedColumn(), console=console, transient=False,
-                        disable=not console.is_terminal and not sys.stderr.isatty())
+                        TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=console,
+                        transient=False, disable=args.quiet or not console.is_terminal)
     state = {}
 
     def on_start(todo: int, done: int) -> None:
@@ -116,44 +123,75 @@ def _run_with_progress(console, suite, out, args):
         raise
 
 
-def print_tables(console, tables) -> None:
-    """Per policy: mean metrics over all its runs and how often it wins each objective."""
-    from rich.table import Table
+#: Objective columns of the tables: (column, header, short name for the wins column).
+OBJECTIVE_COLUMNS = [("makespan", "makespan", "time"), ("energy_j", "energy", "energy"), ("cost_usd", "cost", "cost"),
+                     ("carbon_g", "CO2e", "CO2e"), ("fidelity_product", "fidelity", "fid")]
+
+
+def print_tables(console, tables, *, wide: bool = False) -> None:
+    """Per policy: mean metrics over all its runs and how often it wins each objective.
+
+    Numbers carry units with SI prefixes (:mod:`scheduler.units`); names are never
+    cut. Within 100 columns the wins share one column (``9/6/9``) and, if it still
+    does not fit, the least telling columns are left out and named; ``wide``
+    shows every column.
+    """
+    from scheduler.units import fit_table, metric
 
     df = tables["results"]
     ok = df[df["status"] == "ok"]
     if ok.empty:
         return
     wins = tables["winners"]
+    width = None if wide else 100
     # An objective on which every run scores the same (no power figures: energy 0) tells nothing.
-    objectives = [o for o in ("makespan", "energy_j", "cost_usd", "carbon_g", "fidelity")
-                  if ok[o].notna().any() and ok[o].nunique() > 1]
-    table = Table(title=f"{ok['workflow'].nunique()} workflows x {ok['platform'].nunique()} platforms: "
-                        "means over runs, and scenarios won (ties count for each tied policy)")
-    table.add_column("policy")
-    table.add_column("runs", justify="right")
+    objectives = [(c, h, w) for c, h, w in OBJECTIVE_COLUMNS
+                  if c in ok and ok[c].notna().any() and ok[c].nunique() > 1]
     columns = [("slr", "SLR")] if ok["slr"].notna().any() else []
-    columns += [(o, {"makespan": "makespan s", "energy_j": "energy J", "cost_usd": "cost USD",
-                     "carbon_g": "CO2e g", "fidelity": "fidelity"}[o]) for o in objectives]
-    for _, label in columns:
-        table.add_column(label, justify="right")
-    for o in objectives:
-        table.add_column(f"wins {o.split('_')[0]}", justify="right")
+    columns += [(c, h) for c, h, _ in objectives]
+    shorts = "/".join(short for _, _, short in objectives)
+    headers = ["policy", "runs"] + [label for _, label in columns]
+    headers += [f"wins {short}" for _, _, short in objectives] if wide else (["wins"] if objectives else [])
+    rows = []
     for policy, group in ok.groupby("policy", sort=False):
         cells = [str(policy), str(len(group))]
-        cells += [f"{group[c].mean():.4g}" for c, _ in columns]
-        cells += [str(int(((wins["objective"] == o) & (wins["policy"] == policy)).sum())) for o in objectives]
-        table.add_row(*cells)
-    console.print(table)
+        cells += [metric(c, group[c].mean()) for c, _ in columns]
+        won = [str(int(((wins["objective"] == c) & (wins["policy"] == policy)).sum())) for c, _, _ in objectives]
+        cells += won if wide else (["/".join(won)] if won else [])
+        rows.append(cells)
+    lines, dropped = fit_table(headers, rows, align="l" + "r" * (len(headers) - 1), width=width,
+                               drop=("SLR", "CO2e", "cost", "runs"))
+    print(f"{ok['workflow'].nunique()} workflows x {ok['platform'].nunique()} platforms: means over runs, "
+          "and scenarios won (ties count for each tied policy)")
+    _print_lines(lines)
+    notes = [f"wins: scenarios won on {shorts}"] if objectives and not wide else []
+    if any(c == "fidelity_product" for c, _, _ in objectives):
+        notes.append("fidelity: fidelity_product, the product over a run's circuits of their estimated "
+                     "success (ESP)")
+    if dropped:
+        notes.append(f"left out to fit 100 columns: {', '.join(dropped)} (--wide shows them)")
+    for note in notes:
+        print(f"  {note}")
     scenarios = ok.groupby(["workflow", "platform"], sort=False).ngroups
-    if scenarios <= 8:
-        detail = Table(title="per workflow and platform: means over repeats (* best)")
-        for label in ["workflow", "platform", "policy"] + [label for c, label in columns if c != "slr"]:
-            detail.add_column(label, justify="left" if label in ("workflow", "platform", "policy") else "right")
+    if scenarios <= 8 and objectives:
         best = {(w.workflow, w.platform, w.objective, w.policy) for w in wins.itertuples()}
-        means = ok.groupby(["workflow", "platform", "policy"], sort=False)[objectives].mean()
+        means = ok.groupby(["workflow", "platform", "policy"], sort=False)[[c for c, _, _ in objectives]].mean()
+        rows = []
         for (wf, plat, pol), row in means.iterrows():
-            cells = [str(wf), str(plat), str(pol)]
-            cells += [f"{row[o]:.4g}" + ("*" if (wf, plat, o, pol) in best else " ") for o in objectives]
-            detail.add_row(*cells)
-        console.print(detail)
+            rows.append([str(wf), str(plat), str(pol)]
+                        + [metric(c, row[c]) + ("*" if (wf, plat, c, pol) in best else " ") for c, _, _ in objectives])
+        headers = ["workflow", "platform", "policy"] + [h + " " for _, h, _ in objectives]
+        lines, dropped = fit_table(headers, rows, align="lll" + "r" * len(objectives), width=width,
+                                   drop=("CO2e ", "cost ", "fidelity "))
+        print()
+        print("per workflow and platform: means over repeats (* best)")
+        _print_lines(lines)
+        if dropped:
+            print(f"  left out to fit 100 columns: {', '.join(h.strip() for h in dropped)} (--wide shows them)")
+
+
+def _print_lines(lines: list[str]) -> None:
+    print(lines[0])
+    print("  " + "-" * (max(len(line) for line in lines) - 2))
+    for line in lines[1:]:
+        print(line)

@@ -69,42 +69,58 @@ def run(args: argparse.Namespace) -> int:
 
 
 def render_summary(s: dict) -> str:
-    """A readable table of a run's summary."""
+    """A readable summary of a run: units with SI prefixes, tables aligned for any name length
+    (``--json`` and ``--out`` keep the full-precision SI numbers)."""
+    from scheduler.units import grams, joules, number, seconds, text_table, usd
+
     lines = [
         f"workflow  {s['workflow']}   platform  {s['platform']}   policy  {s['policy']}   seed  {s['seed']}",
         "",
-        f"  makespan     {s['makespan']:.6g} s",
-        f"  energy       {s['energy_j']:.6g} J  (facility {s['facility_energy_j']:.6g} J)",
-        f"  cost         {s['cost_usd']:.6g} USD",
-        f"  carbon       {s['carbon_g']:.6g} gCO2e",
+        f"  makespan     {seconds(s['makespan'])}",
+        f"  energy       {joules(s['energy_j'])}  (facility {joules(s['facility_energy_j'])})",
+        f"  cost         {usd(s['cost_usd'])}",
+        f"  carbon       {grams(s['carbon_g'])} CO2e",
     ]
     if s.get("slr") is not None:
-        speedup = "n/a (no single device runs every task)" if s["speedup"] is None else f"{s['speedup']:.4g}"
-        lines.append(f"  SLR          {s['slr']:.4g}    speedup  {speedup}")
+        speedup = "n/a (no single device runs every task)" if s["speedup"] is None else number(s["speedup"])
+        lines.append(f"  SLR          {number(s['slr'])}    speedup  {speedup}")
     if s.get("fidelity_mean") is not None:
-        lines.append(f"  fidelity     mean {s['fidelity_mean']:.4g}, min {s['fidelity_min']:.4g} over quantum tasks")
+        quantum = [r for r in s["schedule"] if "fidelity" in r]
+        measured = sum(1 for r in quantum if r.get("fidelity_source", "estimate") != "estimate")
+        how = ("estimated (ESP from the device's calibration; measure with --aer)" if not measured else
+               f"{measured} of {len(quantum)} measured on noisy Aer, the rest estimated")
+        product = f", product {number(s['fidelity_product'])}" if s.get("fidelity_product") is not None else ""
+        lines.append(f"  fidelity     mean {number(s['fidelity_mean'])}{product}, min {number(s['fidelity_min'])} "
+                     f"over {len(quantum)} quantum tasks")
+        lines.append(f"               {how}")
     if s.get("queue_wait_s") or s.get("session_idle_s"):
-        lines.append(f"  QPU waits    {s['queue_wait_s']:.6g} s in queues, {s.get('session_idle_s', 0.0):.6g} s of "
+        lines.append(f"  QPU waits    {seconds(s['queue_wait_s'])} in queues, {seconds(s.get('session_idle_s', 0.0))} of "
                      f"session idle time (billed)")
     if s.get("failed_attempts"):
-        lines.append(f"  wasted       {s['wasted_energy_j']:.6g} J, {s['wasted_cost_usd']:.6g} USD in "
+        lines.append(f"  wasted       {joules(s['wasted_energy_j'])}, {usd(s['wasted_cost_usd'])} in "
                      f"{s['failed_attempts']} aborted attempts; {len(s.get('failed', {}))} tasks failed")
-    lines += ["", f"  {'device':<16}{'kind':<10}{'busy s*':>12}{'util':>8}{'energy J':>14}{'cost USD':>12}"]
-    for d in s["devices"]:
-        lines.append(f"  {d['device']:<16}{d['kind']:<10}{d['busy_s']:>12.6g}{d['utilisation']:>8.1%}"
-                     f"{d['energy_j']:>14.6g}{d['cost_usd']:>12.6g}")
-    lines += ["", f"  {'task':<20}{'device':<16}{'start':>12}{'finish':>12}{'energy J':>14}{'cost USD':>12}"
-                  f"{'gCO2e':>10}{'fidelity':>10}"]
+    lines.append("")
+    lines += text_table(["device", "kind", "busy*", "util", "energy", "cost"],
+                        [[d["device"], d["kind"], seconds(d["busy_s"]), f"{d['utilisation']:.1%}",
+                          joules(d["energy_j"]), usd(d["cost_usd"])] for d in s["devices"]], left=2)
     schedule = s["schedule"]
-    shown = schedule if len(schedule) <= 40 else schedule[:20] + [None] + schedule[-10:]
+    shown = schedule if len(schedule) <= 40 else schedule[:20] + schedule[-10:]
+    quantum = any("fidelity" in r for r in shown)
+    rows = []
     for r in shown:
-        if r is None:
-            lines.append(f"  ... {len(schedule) - 30} more (use --json or --out for all)")
-            continue
-        fidelity = f"{r['fidelity']:>10.4f}" if "fidelity" in r else ""
-        lines.append(f"  {r['task']:<20}{r['device']:<16}{r['start']:>12.6g}{r['finish']:>12.6g}"
-                     f"{r['energy_j']:>14.6g}{r.get('cost_usd', 0.0):>12.4g}{r.get('carbon_g', 0.0):>10.4g}{fidelity}")
-    lines.append("  * busy seconds weighted by the share of the device's slots (cores) in use")
+        row = [r["task"], r["device"], seconds(r["start"]), seconds(r["finish"]), joules(r["energy_j"]),
+               usd(r.get("cost_usd", 0.0)), grams(r.get("carbon_g", 0.0))]
+        if quantum:
+            row.append(f"{r['fidelity']:.4f}" + ("" if r.get("fidelity_source", "estimate") == "estimate"
+                                                  else " aer") if "fidelity" in r else "")
+        rows.append(row)
+    lines.append("")
+    table = text_table(["task", "device", "start", "finish", "energy", "cost", "CO2e"]
+                       + (["fidelity"] if quantum else []), rows, left=2)
+    if len(schedule) > 40:
+        table.insert(21, f"  ... {len(schedule) - 30} more (use --json or --out for all)")
+    lines += table
+    lines.append("  * busy time weighted by the share of the device's slots (cores) in use")
     for task, why in s.get("failed", {}).items():
         lines.append(f"  FAILED {task}: {why}")
     for note in s.get("notes", []):

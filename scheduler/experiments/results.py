@@ -51,9 +51,9 @@ def read_run(out: Path, spec: RunSpec) -> dict[str, Any] | None:
     return check_run(out, spec)[0]
 
 
-#: Metrics that may be null in a good record: no quantum task (fidelity), no CCR
+#: Metrics that may be null in a good record: no quantum task (fidelity_*), no CCR
 #: baseline (slr) or no single device that runs every task (speedup).
-OPTIONAL_METRICS = ("slr", "speedup", "fidelity")
+OPTIONAL_METRICS = ("slr", "speedup", "fidelity_product", "fidelity_mean")
 
 
 def check_run(out: Path, spec: RunSpec) -> tuple[dict[str, Any] | None, str]:
@@ -200,14 +200,14 @@ def pareto(summary: "Any") -> "Any":
     objective and better in one."""
     import pandas as pd
 
-    objectives = [o for o in ("makespan", "energy_j", "cost_usd", "fidelity")
+    objectives = [o for o in ("makespan", "energy_j", "cost_usd", "fidelity_product")
                   if f"{o}_mean" in summary and summary[f"{o}_mean"].notna().any()]
     frames = []
     for _, group in summary.groupby(["workflow", "platform"], sort=False):
         points = group[["workflow", "platform", "policy"] + [f"{o}_mean" for o in objectives]].copy()
         points.columns = ["workflow", "platform", "policy"] + objectives
         # Minimise everything: fidelity is maximised, so negate it for the test.
-        costs = [[(-row[o] if o == "fidelity" else row[o]) for o in objectives] for _, row in points.iterrows()]
+        costs = [[(-row[o] if o == "fidelity_product" else row[o]) for o in objectives] for _, row in points.iterrows()]
         points["on_front"] = [not any(_dominates(other, mine) for other in costs) for mine in costs]
         frames.append(points)
     if not frames:

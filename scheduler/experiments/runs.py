@@ -19,10 +19,10 @@ from scheduler.experiments.suite import RunSpec
 from workloads.errors import InputError
 
 #: Metric columns of the results table, in order.
-METRICS = ("makespan", "energy_j", "facility_energy_j", "carbon_g", "cost_usd", "slr", "speedup", "fidelity",
-           "queue_wait_s", "session_idle_s")
+METRICS = ("makespan", "energy_j", "facility_energy_j", "carbon_g", "cost_usd", "slr", "speedup", "fidelity_product",
+           "fidelity_mean", "queue_wait_s", "session_idle_s")
 #: Objectives: column -> True when lower is better.
-OBJECTIVES = {"makespan": True, "energy_j": True, "cost_usd": True, "carbon_g": True, "fidelity": False}
+OBJECTIVES = {"makespan": True, "energy_j": True, "cost_usd": True, "carbon_g": True, "fidelity_product": False}
 
 
 @lru_cache(maxsize=32)
@@ -125,8 +125,8 @@ def execute_run(spec: RunSpec, decision_timeout: float | None = None) -> tuple[d
         base, status="ok",
         metrics={"makespan": m.makespan, "energy_j": m.energy_j, "facility_energy_j": m.facility_energy_j,
                  "carbon_g": m.carbon_g, "cost_usd": m.cost_usd, "slr": m.slr, "speedup": m.speedup,
-                 "fidelity": fidelity(result), "queue_wait_s": m.queue_wait_s,
-                 "session_idle_s": m.session_idle_s},
+                 "fidelity_product": fidelity(result), "fidelity_mean": m.fidelity_mean,
+                 "queue_wait_s": m.queue_wait_s, "session_idle_s": m.session_idle_s},
         energy_by_kind=energy_by_kind,
         tasks=len(workflow.tasks),
         workflow_name=workflow.name, platform_name=platform.name, policy_name=result.policy,

@@ -1,13 +1,16 @@
 """Plots of a results folder (matplotlib, Agg backend: no display needed).
 
 * ``gantt/RUN_ID.png``: one row per device, one bar per task run coloured by
-  task kind (failed attempts hatched), transfers as grey lines from the
-  sending device's row to the receiving one's, QPU queue waits (dotted) and
-  session idle time as thin bars under the QPU's row.
+  task kind (failed attempts hatched), labelled where the name fits; a run
+  too short to see gets a tick at its start; transfers as grey lines from the
+  sending device's row to the receiving one's; QPU queue waits (dotted) and
+  session idle time as thin bars under the QPU's row (trace rows of type ``wait``).
 * ``pareto/WORKFLOW__PLATFORM.png``: each policy's mean time against energy
-  and against cost; the Pareto front (``pareto.csv``) joined by a line.
-* ``energy-by-kind.png``: mean energy per device kind, stacked, per policy
-  and platform.
+  and against cost; policies on the Pareto front (``pareto.csv``) ringed,
+  the 2-D front joined by a line when it has two or more points.
+* ``energy-by-kind.png``: mean energy per device kind, stacked, per policy,
+  one panel per workflow and platform (a mean never mixes workflows), the
+  legend outside the panels.
 * ``qpu-modes.png`` (and ``qpu-modes.csv``): for suites with ``mode`` and
   ``circuits_on`` grids, makespan and cost of each execution mode and
   placement of the circuits against the platform (QPU load).
@@ -85,6 +88,9 @@ def gantt_chart(run_folder: str | Path, path: str | Path, *, max_transfers: int 
     link_y = {f"link {k}": len(devices) + i for i, k in enumerate(link_names)}
     fig, ax = plt.subplots(figsize=(10, 1.2 + 0.45 * (len(devices) + len(link_y))))
     used = set()
+    span = max([float(r["finish"]) for r in rows if r["type"] == "task"] + [1e-12])
+    # About 150 characters of 6-point text fit across the axes of a 10-inch figure.
+    chars_per_second = 150.0 / span
     for r in rows:
         if r["type"] != "task":
             continue
@@ -95,8 +101,13 @@ def gantt_chart(run_folder: str | Path, path: str | Path, *, max_transfers: int 
         ax.barh(y[r["device"]], finish - start, left=start, height=0.6,
                 color=KIND_COLOURS.get(kind, "#55A868"), edgecolor="black", linewidth=0.3,
                 hatch="//" if failed else None, alpha=0.5 if failed else 1.0)
-        if len(rows) <= 60:
-            ax.text((start + finish) / 2, y[r["device"]], r["task"], ha="center", va="center",
+        room = int((finish - start) * chars_per_second)
+        if room < 1:  # too short to see (a QPU job in a long run): a tick marks where it ran
+            ax.vlines(start, y[r["device"]] - 0.3, y[r["device"]] + 0.3, color=KIND_COLOURS.get(kind, "#55A868"),
+                      linewidth=1.2)
+        label = r["task"] if len(r["task"]) <= room else (r["task"][:room - 1] + "…" if room >= 4 else "")
+        if label:
+            ax.text((start + finish) / 2, y[r["device"]], label, ha="center", va="center",
                     fontsize=6, color="white", clip_on=True)
     # QPU waits as their own states: a thin bar under the device's row (queue: hatched; session idle: billed).
     waits = [r for r in rows if r["type"] == "wait" and r["device"] in y]
@@ -146,12 +157,15 @@ def pareto_plots(pareto: Any, folder: Path, *, limit: int = 24) -> list[Path]:
                            s=50, label=row["policy"], zorder=3,
                            edgecolor="black" if row["on_front"] else "none")
             front = _front_2d(group, "makespan", y)
-            ax.plot(front["makespan"], front[y], color="black", linewidth=0.8, zorder=2)
+            if len(front) >= 2:  # one point beats all: there is no line to draw, and the legend says none
+                ax.plot(front["makespan"], front[y], color="black", linewidth=0.8, zorder=2,
+                        label="2-D Pareto front")
             ax.set_xlabel("makespan (s)")
             ax.set_ylabel(label)
             ax.grid(alpha=0.3)
         axes[1].legend(fontsize=7)
-        fig.suptitle(f"{wf} on {plat}: policy means; line = Pareto front", fontsize=9)
+        fig.suptitle(f"{wf} on {plat}: policy means; black edge = on the Pareto front "
+                     "(time, energy, cost, fidelity)", fontsize=9)
         written.append(_save(fig, folder / f"{_slug(wf)}__{_slug(plat)}.png"))
     return written
 
@@ -167,28 +181,41 @@ def _front_2d(points: Any, x: str, y: str) -> Any:
     return ordered.loc[keep]
 
 
-def energy_by_kind(df: Any, path: Path) -> Path | None:
-    """Mean energy per device kind, stacked, for each platform and policy."""
+def energy_by_kind(df: Any, path: Path, *, limit: int = 12) -> Path | None:
+    """Mean energy per device kind, stacked, per policy: one panel per workflow and platform
+    (at most ``limit``), so each bar's height is that scenario's mean energy per run."""
     columns = [c for c in df.columns if c.startswith("energy_j_")]
     ok = df[df["status"] == "ok"]
     if not columns or ok.empty:
         return None
     plt = _pyplot()
-    platforms = list(dict.fromkeys(ok["platform"]))
-    fig, axes = plt.subplots(1, len(platforms), figsize=(max(5, 3.8 * len(platforms)), 4), squeeze=False,
+    scenarios = list(ok.groupby(["workflow", "platform"], sort=False).groups)
+    shown = scenarios[:limit]
+    cols = min(4, len(shown))
+    rows_n = -(-len(shown) // cols)
+    fig, axes = plt.subplots(rows_n, cols, figsize=(3.6 * cols + 1.6, 3.2 * rows_n), squeeze=False,
                              layout="constrained")
-    for ax, plat in zip(axes[0], platforms):
-        means = ok[ok["platform"] == plat].groupby("policy", sort=False)[columns].mean()
+    colours = {c: f"C{k}" for k, c in enumerate(columns)}
+    for ax, (wf, plat) in zip(axes.flat, shown):
+        part = ok[(ok["workflow"] == wf) & (ok["platform"] == plat)]
+        means = part.groupby("policy", sort=False)[columns].mean()
         bottom = None
         for c in columns:
             values = means[c].fillna(0.0)
-            ax.bar(means.index, values, bottom=bottom, label=c.removeprefix("energy_j_"))
+            if not values.any():
+                continue
+            ax.bar(means.index, values, bottom=bottom, label=c.removeprefix("energy_j_"), color=colours[c])
             bottom = values if bottom is None else bottom + values
-        ax.set_title(plat, fontsize=9)
-        ax.set_ylabel("mean energy per run (J)")
+        ax.set_title(f"{wf}\non {plat}", fontsize=8)
+        ax.set_ylabel("mean energy per run (J)", fontsize=7)
         ax.tick_params(axis="x", rotation=45, labelsize=7)
-    axes[0][-1].legend(title="device kind", fontsize=7)
-    fig.suptitle("energy by device kind (IT energy, before PUE)", fontsize=9)
+    for ax in list(axes.flat)[len(shown):]:
+        ax.axis("off")
+    handles = [plt.Rectangle((0, 0), 1, 1, color=colours[c]) for c in columns]
+    fig.legend(handles, [c.removeprefix("energy_j_") for c in columns], title="device kind", fontsize=7,
+               loc="outside right upper")
+    more = f"; first {limit} of {len(scenarios)} workflow/platform pairs" if len(scenarios) > limit else ""
+    fig.suptitle(f"energy by device kind (IT energy, before PUE), means over repeats{more}", fontsize=9)
     return _save(fig, path)
 
 
