@@ -254,6 +254,27 @@ def test_every_atomic_write_names_its_writer_and_cleans_up_on_failure(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_sigkill_while_plotting_then_resume_leaves_whole_plots_and_no_temporaries(tmp_path, suite, capsys):
+    import random
+
+    out = tmp_path / "out"
+    assert cli(capsys, "run", suite, "--out", out, "--workers", 1)[0] == 0
+    clean = {p.relative_to(out): p.read_bytes() for p in sorted((out / "plots").rglob("*.png"))}
+    assert clean
+    rng = random.Random(17)
+    for delay in sorted(rng.uniform(0.5, 4.0) for _ in range(4)):
+        proc = hybridsched("plot", out)
+        time.sleep(delay)
+        proc.kill()
+        proc.communicate()
+        for png in (out / "plots").rglob("*.png"):  # each plot whole or absent, never half
+            assert png.read_bytes().endswith(b"IEND\xaeB`\x82"), png
+    code, _, err = cli(capsys, "run", suite, "--out", out, "--workers", 1)  # the resume
+    assert code == 0, err
+    no_temporaries(out)
+    assert {p.relative_to(out): p.read_bytes() for p in sorted((out / "plots").rglob("*.png"))} == clean
+
+
 # -- 2. workers die with their parent ---------------------------------------------------------------
 
 
