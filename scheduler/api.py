@@ -244,16 +244,17 @@ def check_writable(path: str | Path, *, folder: bool = False, need_bytes: int = 
     too little free space). ``folder``: ``path`` is a folder to write files into."""
     path = Path(path)
     target_dir = path if folder else path.parent
+    limit = _name_max(target_dir)
+    for part in path.parts:
+        if len(part.encode("utf-8", "surrogateescape")) > limit:
+            raise InputError(f"a name in this path is longer than the file system allows ({limit} bytes)",
+                             source=str(path))
     if folder and path.exists() and not path.is_dir():
         raise InputError("exists and is not a directory", source=str(path))
     if not folder and path.is_dir():
         raise InputError("is a directory, expected a file name", source=str(path))
-    for part in path.parts:
-        if len(part.encode("utf-8", "surrogateescape")) > _name_max(target_dir):
-            raise InputError(f"a name in this path is longer than the file system allows "
-                             f"({_name_max(target_dir)} bytes)", source=str(path))
     existing = target_dir
-    while not existing.exists():
+    while not _exists(existing):
         if existing.parent == existing:
             break
         existing = existing.parent
@@ -270,9 +271,16 @@ def check_writable(path: str | Path, *, folder: bool = False, need_bytes: int = 
                              f"{free / 2**20:.1f} MiB free", source=str(path))
 
 
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:  # a name too long, a loop of links
+        return False
+
+
 def _name_max(folder: Path) -> int:
     probe = folder
-    while not probe.exists() and probe.parent != probe:
+    while not _exists(probe) and probe.parent != probe:
         probe = probe.parent
     try:
         return os.pathconf(probe, "PC_NAME_MAX")

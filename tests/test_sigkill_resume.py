@@ -113,6 +113,7 @@ def test_sigkill_at_random_points_then_resume(tmp_path):
     if 0 < len(kept) < total:
         assert f"{total - len(kept)} runs now, {len(kept)} kept from before" in stdout
 
+    assert not list(out.rglob("*.tmp")), "temporary files of the killed attempts were left"
     table = pd.read_csv(out / "results.csv")
     assert len(table) == total and table["run_id"].is_unique and (table["status"] == "ok").all()
     assert (out / "results.csv").read_text() == (tmp_path / "whole" / "results.csv").read_text()

@@ -47,7 +47,8 @@ def reproduce(out: str | Path, *, workers: int | None = None, rtol: float = 0.0,
     if not manifest_path.is_file():
         raise InputError("not a results folder (no manifest.json)", source=str(out))
     manifest = results.read_json(manifest_path, "manifest")
-    suite_dir = manifest.get("suite", {}).get("dir") if isinstance(manifest, dict) else None
+    suite_info = manifest.get("suite") if isinstance(manifest, dict) else None
+    suite_dir = suite_info.get("dir") if isinstance(suite_info, dict) else None
     if not isinstance(suite_dir, str) or not isinstance(manifest.get("inputs", {}), dict) \
             or not isinstance(manifest.get("versions", {}), dict):
         raise InputError("damaged manifest: expected an object with suite.dir, inputs and versions",

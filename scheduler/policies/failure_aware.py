@@ -18,7 +18,9 @@ is used only when no device is safer: a given-up task loses its dependants.
 
 A task whose best device is up now but would reach a downtime window before
 it finishes is held back rather than started and aborted; it is placed when
-the policy is next asked (at the latest, when that window ends).
+the policy is next asked (at the latest, when that window ends). A device
+on which the task fits in no up-window (every window between its downtimes
+is shorter than the task) is never chosen while another device can run it.
 """
 
 from __future__ import annotations
@@ -64,7 +66,9 @@ class FailureAware(Policy):
             for device in view.feasible(task):
                 start, finish = expected_finish(task, device, view)
                 risky = give_up_risk(task, device, view, self.retry_limit) > self.risk_tolerance
-                key = (risky, finish, view.energy(task, device))
+                # A device on which the task fits in no up-window would abort it on every
+                # try: last of all, whatever its failure risk (inf finish).
+                key = (not math.isfinite(finish), risky, finish, view.energy(task, device))
                 if best is None or key < best[0]:
                     best = (key, device, start, finish)
             key, device, start, finish = best
