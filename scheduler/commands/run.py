@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 ORDER = 40
 HELP = "run a suite of experiments (workflows x platforms x policies x seeds) into a results folder"
