@@ -175,9 +175,10 @@ class TenantQueue:
         self.free = max(self.free, t)
 
     def expected_wait(self, t: float) -> float:
-        """The wait a job joining at ``t`` would see if nothing else arrived: the job in
-        service's remaining time plus the queued work ahead of it (FIFO), or one queued job
-        per other tenant (fair-share)."""
+        """The wait a job joining at ``t`` meets: the job in service's remaining time plus the
+        queued work ahead of it (FIFO), or one queued job per other tenant with queued work
+        (fair-share); exact, as later arrivals queue behind it. 0 while the run itself holds the
+        QPU (the view's finish time counts the run's own bound work)."""
         if self.held:
             return 0.0
         self.advance(t)
