@@ -300,6 +300,7 @@ class QPUService:
         and a group's session or batch ends there (its next job opens one wherever it goes)."""
         if not self.is_qpu[p]:
             return
+        self._cut_wait(self.engine.tasks[i].id, now)
         g = self.group_of[i]
         if g is None:
             queue = self.queues[p]
@@ -337,6 +338,16 @@ class QPUService:
         """Jobs of ``task``'s session or batch group still to run on a QPU (it included); 1 without one."""
         g = self.group_of[self.engine.workflow.index[task.id]]
         return 1 if g is None else max(1, self.remaining[g])
+
+    def _cut_wait(self, task_id: str, now: float) -> None:
+        """A queue wait that a fault cut short ends now in the trace."""
+        waits = self.trace.waits
+        for k in range(len(waits) - 1, -1, -1):
+            w = waits[k]
+            if w.task == task_id and w.kind == "queue":
+                if w.finish > now:
+                    waits[k] = Wait(w.task, w.device, w.start, now, w.kind)
+                return
 
     # -- the rules ------------------------------------------------------------------
 

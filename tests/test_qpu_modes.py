@@ -375,3 +375,19 @@ def test_the_expected_wait_is_the_wait_a_job_joining_now_meets(order):
         t = max(t, start + 1.0)
         checked += expected > 0
     assert checked > 100
+
+
+def test_job_mode_keeps_the_numbers_of_before_execution_modes():
+    # docs/quantum.md's worked comparison, as published before sessions existed: job mode must not
+    # change (the same lognormal draws from the same per-device stream, no QPU service at all).
+    from scheduler.engine import Engine
+    from scheduler.policies import make_policy
+    from workloads.generators import generate
+
+    workflow = generate("vqe", iterations=4, mode="job")
+    platform = load_platform("hybrid-lab")
+    assert Engine(workflow, platform, make_policy("heft")).qpu_service is None
+    result = simulate(workflow, platform, "heft", seed=0)
+    assert result.metrics.makespan == pytest.approx(2474.2, abs=0.1)
+    assert result.metrics.cost_usd == pytest.approx(43.97, abs=0.01)
+    assert result.metrics.queue_wait_s == pytest.approx(sum(w.finish - w.start for w in result.trace.waits))
