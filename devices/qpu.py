@@ -40,7 +40,7 @@ or ``torino``), or a synthetic ``GenericBackendV2`` of any size
   per-device seeded stream. ``queue_model: tenants``: other tenants' jobs
   arrive (Poisson, offered load ``utilisation``, lognormal usages of mean
   ``background_mean_s``) and the QPU serves them and ours in ``fifo`` or
-  ``fair-share`` order, so a wait is the queue a job meets
+  ``round-robin`` order, so a wait is the queue a job meets
   (:mod:`scheduler.qpu_service`).
 
 Qiskit is imported on first use, not when this module is imported.
@@ -70,8 +70,8 @@ SAMPLED = "sampled"
 TENANTS = "tenants"
 QUEUE_MODELS = (SAMPLED, TENANTS)
 FIFO = "fifo"
-FAIR_SHARE = "fair-share"
-QUEUE_ORDERS = (FIFO, FAIR_SHARE)
+ROUND_ROBIN = "round-robin"
+QUEUE_ORDERS = (FIFO, ROUND_ROBIN)
 #: Mean QPU usage of another tenant's job, seconds: Ravi et al., "Quantum computing in the cloud:
 #: analyzing job and machine characteristics", IISWC 2021 (arXiv:2203.13121): ~10 billion shots in
 #: ~6000 jobs on IBM QPUs, ~1.67 M executions per job, charged by IBM's quick estimate
@@ -80,7 +80,7 @@ BACKGROUND_MEAN_S = 585.0
 #: Lognormal shape of background job usages. Assumption: a heavy tail (Ravi et al. report job sizes
 #: spanning orders of magnitude); 1.5, the shape the sampled queue uses.
 BACKGROUND_SIGMA = 1.5
-#: Other tenants sharing a fair-share queue. Assumption.
+#: Other tenants sharing a round-robin queue. Assumption.
 TENANTS_DEFAULT = 20
 
 #: Shots when a quantum task gives none: the default of Qiskit's SamplerV2 (BackendSamplerV2).
@@ -154,9 +154,9 @@ class QPU(Device):
     #: Mean and lognormal shape of another tenant's job usage, seconds.
     background_mean_s: float = BACKGROUND_MEAN_S
     background_sigma: float = BACKGROUND_SIGMA
-    #: "fifo", or "fair-share" (round-robin between tenants, ours one of them).
+    #: "fifo", or "round-robin" between tenants, ours one of them (a stand-in for IBM's fair share).
     queue_order: str = FIFO
-    #: Other tenants on a fair-share queue.
+    #: Other tenants on a round-robin queue.
     tenants: int = TENANTS_DEFAULT
 
     def __post_init__(self) -> None:

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from devices.qpu import FAIR_SHARE, QPU, TENANTS
+from devices.qpu import QPU, ROUND_ROBIN, TENANTS
 from scheduler.trace import Wait
 from workloads.errors import InputError
 from workloads.groups import JOB, SESSION
@@ -54,10 +54,10 @@ class TenantQueue:
     tenants. The arrivals start a warm-up period before time 0 (``200 /
     (1 - u)`` mean usages, many mean busy periods), so the first job of the
     run meets a queue in its steady state. ``fifo`` serves jobs in arrival
-    order; ``fair-share`` serves the tenants with queued jobs round-robin, one
-    job per turn, with our run one tenant (a simplification of IBM's
-    fair-share scheduler, which weighs tenants by their recent usage: named
-    apart, hybridsched's own). The service is simulated lazily, only up to
+    order; ``round-robin`` serves the tenants with queued jobs in turn, one
+    job per turn, with our run one tenant (hybridsched's stand-in for IBM's
+    fair-share scheduler, which balances tenants by their allocations and
+    usage; so it has a name of its own). The service is simulated lazily, only up to
     the times the run asks about, so its cost grows with the run's span.
     """
 
@@ -68,9 +68,9 @@ class TenantQueue:
         self.mean = qpu.background_mean_s
         self.sigma = qpu.background_sigma
         self.rate = u / self.mean if self.active else 0.0
-        self.fair = qpu.queue_order == FAIR_SHARE
+        self.fair = qpu.queue_order == ROUND_ROBIN
         self.tenants = qpu.tenants if self.fair else 1
-        #: Our tenant: the one FIFO queue, or a fair-share tenant of its own.
+        #: Our tenant: the one FIFO queue, or a round-robin tenant of its own.
         self.us = self.tenants if self.fair else 0
         start = -200.0 * self.mean / (1.0 - u) if self.active else 0.0
         self._last_arrival = start
@@ -175,9 +175,10 @@ class TenantQueue:
         self.free = max(self.free, t)
 
     def expected_wait(self, t: float) -> float:
-        """The wait a job joining at ``t`` would see if nothing else arrived: the job in
-        service's remaining time plus the queued work ahead of it (FIFO), or one queued job
-        per other tenant (fair-share)."""
+        """The wait a job joining at ``t`` meets: the job in service's remaining time plus the
+        queued work ahead of it (FIFO), or one queued job per other tenant with queued work
+        (round-robin); exact, as later arrivals queue behind it. 0 while the run itself holds the
+        QPU (the view's finish time counts the run's own bound work)."""
         if self.held:
             return 0.0
         self.advance(t)
@@ -299,6 +300,7 @@ class QPUService:
         and a group's session or batch ends there (its next job opens one wherever it goes)."""
         if not self.is_qpu[p]:
             return
+        self._cut_wait(self.engine.tasks[i].id, now)
         g = self.group_of[i]
         if g is None:
             queue = self.queues[p]
@@ -336,6 +338,16 @@ class QPUService:
         """Jobs of ``task``'s session or batch group still to run on a QPU (it included); 1 without one."""
         g = self.group_of[self.engine.workflow.index[task.id]]
         return 1 if g is None else max(1, self.remaining[g])
+
+    def _cut_wait(self, task_id: str, now: float) -> None:
+        """A queue wait that a fault cut short ends now in the trace."""
+        waits = self.trace.waits
+        for k in range(len(waits) - 1, -1, -1):
+            w = waits[k]
+            if w.task == task_id and w.kind == "queue":
+                if w.finish > now:
+                    waits[k] = Wait(w.task, w.device, w.start, now, w.kind)
+                return
 
     # -- the rules ------------------------------------------------------------------
 

@@ -209,7 +209,7 @@ def test_a_session_over_two_qpus_is_refused_naming_the_group(tmp_path):
     ("utilisation", 1.0, "utilisation must be in [0, 1)"),
     ("utilisation", -0.1, "utilisation: expected a non-negative number"),
     ("queue_model", "magic", "queue_model must be one of sampled, tenants"),
-    ("queue_order", "lifo", "queue_order must be one of fifo, fair-share"),
+    ("queue_order", "lifo", "queue_order must be one of fifo, round-robin"),
     ("background_mean_s", 0, "background_mean_s must be a positive number"),
 ])
 def test_bad_queue_parameters_are_refused(field, value, message):
@@ -272,12 +272,12 @@ def test_a_fifo_tenants_queue_matches_the_pollaczek_khinchine_mean_wait():
     assert (waits == 0).mean() == pytest.approx(1 - rho, abs=0.03)  # PASTA: P(idle) = 1 - rho
 
 
-def test_fair_share_lets_a_light_tenant_pass_a_busy_queue():
+def test_round_robin_lets_a_light_tenant_pass_a_busy_queue():
     # Two heavy tenants keep a 90%-loaded QPU's queue long; round-robin puts our job behind at most
     # one job of each (plus the one in service), FIFO behind all of them.
     qpu = dict(utilisation=0.9, background_mean_s=10.0, background_sigma=1.0)
     fifo = probe_waits(TenantQueue(tenant_qpu(**qpu), np.random.default_rng(3)), 2000, 500.0, engine_like=True)
-    fair = probe_waits(TenantQueue(tenant_qpu(queue_order="fair-share", tenants=2, **qpu),
+    fair = probe_waits(TenantQueue(tenant_qpu(queue_order="round-robin", tenants=2, **qpu),
                                    np.random.default_rng(3)), 2000, 500.0, engine_like=True)
     assert fair.mean() < fifo.mean() / 2
 
@@ -359,7 +359,7 @@ def test_the_trade_off_plot_draws_every_mode_and_placement(tmp_path):
     assert modes_tradeoff(pd.DataFrame(rows).drop(columns="param_mode"), tmp_path / "x") is None
 
 
-@pytest.mark.parametrize("order", ["fifo", "fair-share"])
+@pytest.mark.parametrize("order", ["fifo", "round-robin"])
 def test_the_expected_wait_is_the_wait_a_job_joining_now_meets(order):
     # FIFO: the job in service and everything queued go first. Round-robin: one job of each tenant
     # with queued work; later arrivals queue behind us either way. So the estimate is exact.
@@ -375,3 +375,19 @@ def test_the_expected_wait_is_the_wait_a_job_joining_now_meets(order):
         t = max(t, start + 1.0)
         checked += expected > 0
     assert checked > 100
+
+
+def test_job_mode_keeps_the_numbers_of_before_execution_modes():
+    # docs/quantum.md's worked comparison, as published before sessions existed: job mode must not
+    # change (the same lognormal draws from the same per-device stream, no QPU service at all).
+    from scheduler.engine import Engine
+    from scheduler.policies import make_policy
+    from workloads.generators import generate
+
+    workflow = generate("vqe", iterations=4, mode="job")
+    platform = load_platform("hybrid-lab")
+    assert Engine(workflow, platform, make_policy("heft")).qpu_service is None
+    result = simulate(workflow, platform, "heft", seed=0)
+    assert result.metrics.makespan == pytest.approx(2474.2, abs=0.1)
+    assert result.metrics.cost_usd == pytest.approx(43.97, abs=0.01)
+    assert result.metrics.queue_wait_s == pytest.approx(sum(w.finish - w.start for w in result.trace.waits))
