@@ -125,3 +125,20 @@ def test_cli_cut_width_below_two_exits_2(tmp_path):
                         text=True, cwd=ROOT)
     assert ok.returncode == 0, ok.stderr
     assert '"c/reconstruct"' in ok.stdout
+
+
+def test_cutting_suite_is_valid_and_its_workload_generates(tmp_path):
+    from scheduler.experiments.suite import load_suite
+    from workloads.generators import generate
+
+    assert load_suite("cutting").name == "cutting"
+    workflow = generate("wide-circuit", qubits=12, circuits_on="qpu")
+    assert [t.id for t in workflow] == ["prepare", "estimate", "post"]
+    assert workflow.task("estimate").circuit.num_qubits == 12
+    assert workflow.task("estimate").meta["observables"] == ["Z" * 12]
+    text = (ROOT / "benchmarks" / "cutting.yaml").read_text()
+    text = text.replace("cut_width: 30", "cut_width: 1").replace(
+        "cutting-platforms/", str(ROOT / "benchmarks" / "cutting-platforms") + "/")
+    (tmp_path / "bad.yaml").write_text(text)
+    with pytest.raises(InputError, match="cut_width must be an integer >= 2"):
+        load_suite(tmp_path / "bad.yaml")
