@@ -164,8 +164,18 @@ def cut_workflow(workflow: Workflow, platform: Any, width: int | None = None, *,
                 targets[task.id] = widest
     if not targets:
         return workflow
-    return _rewrite(workflow, {tid: cut_task(workflow.task(tid), w, seed=seed, source=source)
-                               for tid, w in targets.items()})
+    cuts = {}
+    for tid, w in targets.items():
+        try:
+            cuts[tid] = cut_task(workflow.task(tid), w, seed=seed, source=source)
+        except InputError as err:
+            if width is not None:
+                raise
+            n = workflow.task(tid).circuit.num_qubits
+            raise InputError(f"no device can run this task ({n} qubits: more than every QPU has, more than "
+                             f"any simulator's memory holds) and it {err.message}", source=source,
+                             item=f"task {tid!r}") from None
+    return _rewrite(workflow, cuts)
 
 
 def _rewrite(workflow: Workflow, cuts: dict[str, Cut]) -> Workflow:
