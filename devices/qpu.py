@@ -436,8 +436,9 @@ def compile_circuit(circuit: Any, backend: Any, optimization_level: int = 2) -> 
     except TranspilerError as err:
         return f"cannot be mapped onto {getattr(backend, 'name', 'the target')}: {_one_line(err)}"
     except Exception as err:  # never a Qiskit traceback in planning: the reason, in one line
-        return f"cannot be transpiled for {getattr(backend, 'name', 'the target')}: {type(err).__name__}: {_one_line(err)}"
-    if circuit_timing.has_control_flow(isa):
+        name = getattr(backend, "name", "the target")
+        return f"cannot be transpiled for {name}: {type(err).__name__}: {_one_line(err)}"
+    if circuit_timing.has_control_flow(isa):  # estimate_duration refuses control flow
         timing = circuit_timing.worst_case(isa, target, FEEDFORWARD_S)
         return Compiled(isa, timing.duration_s, _reset_s(target, timing.qubits), timing.esp,
                         tuple(sorted(timing.qubits)), timing.feedforwards)
@@ -453,7 +454,11 @@ def compile_circuit(circuit: Any, backend: Any, optimization_level: int = 2) -> 
         props = target[name].get(qargs) if name in target else None
         if props is not None and props.error is not None:
             esp *= 1.0 - props.error
-    return Compiled(isa, float(isa.estimate_duration(target)), _reset_s(target, used), esp, tuple(sorted(used)))
+    try:
+        duration = float(isa.estimate_duration(target))
+    except Exception:  # an instruction without a calibrated duration: the same longest path, by our rule
+        duration = circuit_timing.worst_case(isa, target, FEEDFORWARD_S).duration_s
+    return Compiled(isa, duration, _reset_s(target, used), esp, tuple(sorted(used)))
 
 
 def _reset_s(target: Any, qubits: Any) -> float:

@@ -111,6 +111,18 @@ def simulate(workflow: Workflow, platform: Platform, policy: str | Policy = "hef
 
     if not workflow.tasks:
         raise InputError("the workflow has no tasks: nothing to simulate", source=workflow.source)
+    # Circuit cutting is a workflow transformation before planning (workloads/cutting.py): a
+    # quantum task wider than the QPUs at hand, or than cut_width when asked, becomes its
+    # subexperiments and a reconstruction.
+    cut_width = options.pop("cut_width", None)
+    if workflow.has_quantum():
+        from workloads.cutting import cut_workflow
+
+        workflow = cut_workflow(workflow, platform, cut_width, seed=seed)
+    elif cut_width is not None:
+        from workloads.cutting import check_width
+
+        check_width(cut_width, source=workflow.source)
     if isinstance(policy, str):
         policy = make_policy(policy, seed=seed, **options)
     engine = Engine(workflow, platform, policy, seed=seed, decision_timeout=decision_timeout)

@@ -341,7 +341,12 @@ def _policies(entries: list, source: str, allow_code: bool = False) -> dict[str,
         if bad:
             raise InputError(f"option names must be names, got {bad[0]!r}", source=source, item=f"{item}.options")
         try:
-            make_policy(name, **options)  # unknown names and options fail here, before any run
+            if "cut_width" in options:  # a workflow transformation's option, not the policy's (workloads/cutting.py)
+                from workloads.cutting import check_width
+
+                check_width(options["cut_width"])
+            # unknown names and options fail here, before any run
+            make_policy(name, **{k: v for k, v in options.items() if k != "cut_width"})
         except InputError as err:
             raise InputError(err.message, source=source,
                              item=f"{item}.{'options' if options and 'option' in err.message else 'policy'}"

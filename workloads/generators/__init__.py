@@ -29,6 +29,7 @@ GENERATORS.update({
     "quantum-kernel": "workloads.generators.qkernel:quantum_kernel",
     "hybrid-ai": "workloads.generators.hybrid_ai:hybrid_ai",
 })
+GENERATORS["wide-circuit"] = "workloads.generators.wide:wide_circuit"  # circuit cutting's workload
 
 
 def generator(name: str) -> Callable[..., Workflow]:
