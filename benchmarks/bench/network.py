@@ -34,9 +34,28 @@ SIMGRID_CONFIG = ["network/model:CM02", "network/latency-factor:1", "network/ban
                   "network/weight-S:0", "network/TCP-gamma:0", "network/crosstraffic:0"]
 
 
+def import_simgrid():
+    """The simgrid module. Its PyPI build (4.1) installs ``libsimgrid.so.4.1`` beside the
+    extension without a run path to it, so a plain import fails to find it: load it first."""
+    try:
+        import simgrid
+    except ImportError as err:
+        if "libsimgrid" not in str(err):
+            raise
+        import ctypes
+        import glob
+        import sysconfig
+
+        for where in {sysconfig.get_paths()["platlib"], sysconfig.get_paths()["purelib"]}:
+            for lib in sorted(glob.glob(f"{where}/libsimgrid.so.*")):
+                ctypes.CDLL(lib, mode=ctypes.RTLD_GLOBAL)
+        import simgrid
+    return simgrid
+
+
 def have_simgrid() -> bool:
     try:
-        import simgrid  # noqa: F401
+        import_simgrid()
     except ImportError:
         return False
     return True
@@ -67,7 +86,7 @@ def ours(case: dict[str, Any]) -> list[float]:
 
 
 def _simgrid_child(case: dict[str, Any]) -> dict[str, Any]:
-    import simgrid
+    simgrid = import_simgrid()
     from simgrid import ActivitySet, Comm, Engine, LinkInRoute, this_actor
 
     t0 = time.process_time()  # CPU seconds, as the rest of the harness measures
