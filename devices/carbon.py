@@ -121,29 +121,40 @@ def read_series(path_or_name: str, *, base: Path | None = None, repeat: bool = F
     return CarbonSeries(times[0], tuple(values), source, repeat)
 
 
-def hourly_energy(series: CarbonSeries, start: float, intervals: tuple[np.ndarray, np.ndarray, np.ndarray]
-                  ) -> dict[int, float]:
-    """Joules per series row of constant-power intervals ``(begin_s, end_s, watts)`` in
-    simulated seconds, with simulated time 0 at epoch ``start``."""
+#: Hours of hourly carbon accounting a run may span (about 11 years): beyond that a run with a
+#: series is refused, and one without gets no per-hour rows.
+MAX_HOURS = 100_000
+
+
+def hour_span(series: CarbonSeries, start: float, makespan: float) -> tuple[int, int]:
+    """Rows ``(first, last)`` that simulated ``[0, makespan]`` touches (before wrapping)."""
+    offset = start - series.first
+    return math.floor(offset / HOUR), max(math.ceil((offset + makespan) / HOUR) - 1, math.floor(offset / HOUR))
+
+
+def hourly_energy(series: CarbonSeries, start: float, intervals: tuple[np.ndarray, np.ndarray, np.ndarray],
+                  span: tuple[int, int]) -> np.ndarray:
+    """Joules in each row ``span[0] .. span[1]`` of constant-power intervals ``(begin_s, end_s,
+    watts)`` in simulated seconds, with simulated time 0 at epoch ``start``."""
     begin, end, watts = intervals
-    offset = start - series.first  # simulated time 0, in seconds from the series' first hour
-    b = (begin + offset) / HOUR
-    e = (end + offset) / HOUR
-    kb = np.floor(b).astype(np.int64)
-    ke = np.ceil(e).astype(np.int64) - 1
+    offset = start - series.first
+    k0 = span[0]
+    b = (begin + offset) / HOUR - k0  # in hours from row k0
+    e = (end + offset) / HOUR - k0
+    n = span[1] - k0 + 1
+    kb = np.clip(np.floor(b).astype(np.int64), 0, n - 1)
+    ke = np.clip(np.ceil(e).astype(np.int64) - 1, 0, n - 1)
     ke = np.maximum(ke, kb)
-    out: dict[int, float] = {}
+    out = np.zeros(n)
     one = kb == ke
-    if one.any():
-        rows, joules = kb[one], watts[one] * (end[one] - begin[one])
-        uniq, inverse = np.unique(rows, return_inverse=True)
-        sums = np.zeros(len(uniq))
-        np.add.at(sums, inverse, joules)
-        out = {int(k): float(j) for k, j in zip(uniq, sums)}
-    for idx in np.flatnonzero(~one):  # intervals crossing an hour boundary: few
-        w = float(watts[idx])
-        for k in range(int(kb[idx]), int(ke[idx]) + 1):
-            lo, hi = max(b[idx], k), min(e[idx], k + 1)
-            if hi > lo:
-                out[k] = out.get(k, 0.0) + w * (hi - lo) * HOUR
+    np.add.at(out, kb[one], watts[one] * (end[one] - begin[one]))
+    many = ~one
+    if many.any():  # first and last partial hours, and the full hours between (a difference array)
+        kb, ke, b, e, w = kb[many], ke[many], b[many], e[many], watts[many]
+        np.add.at(out, kb, w * (kb + 1 - b) * HOUR)
+        np.add.at(out, ke, w * (e - ke) * HOUR)
+        diff = np.zeros(n + 1)
+        np.add.at(diff, kb + 1, w * HOUR)
+        np.add.at(diff, ke, -w * HOUR)
+        out += np.cumsum(diff)[:n]
     return out

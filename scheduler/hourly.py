@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from devices.carbon import HOUR, CarbonSeries, format_time, hourly_energy
+from devices.carbon import HOUR, MAX_HOURS, CarbonSeries, format_time, hour_span, hourly_energy
+from workloads.errors import InputError
 from devices.platform import Platform
 from scheduler.trace import Trace
 
@@ -63,6 +64,9 @@ def _series(platform: Platform) -> tuple[CarbonSeries, float]:
 def carbon_by_hour(trace: Trace, platform: Platform, makespan: float) -> list[dict[str, Any]]:
     """Facility energy and carbon of each hour the run touches, in hour order."""
     series, start = _series(platform)
+    hours = _span(platform, series, start, makespan)
+    if hours is None:
+        return []
     begin: list[float] = []
     end: list[float] = []
     watts: list[float] = []
@@ -89,16 +93,29 @@ def carbon_by_hour(trace: Trace, platform: Platform, makespan: float) -> list[di
                 watts.append(j / (span if span > 0 else 1e-9))
     if not begin:
         return []
-    joules = hourly_energy(series, start, (np.array(begin), np.array(end), np.array(watts)))
+    joules = hourly_energy(series, start, (np.array(begin), np.array(end), np.array(watts)), hours)
     first = series.hour_index(start)
     rows = []
-    for k in sorted(joules):
-        facility = float(joules[k]) * platform.pue
+    for k, j in enumerate(joules.tolist(), start=hours[0]):
+        facility = j * platform.pue
         g = series.value(k)
         rows.append({"hour": k - first,
                      "start": format_time(series.first + k * HOUR) if platform.carbon_series else None,
                      "g_per_kwh": g, "facility_energy_j": facility, "carbon_g": facility / J_PER_KWH * g})
     return rows
+
+
+def _span(platform: Platform, series: CarbonSeries, start: float, makespan: float) -> tuple[int, int] | None:
+    """The series rows the run touches; None (no hourly rows) for a very long run without a series."""
+    if not np.isfinite(makespan) or makespan / HOUR > MAX_HOURS:
+        if platform.carbon_series is None:
+            return None
+        raise InputError(f"the run lasts {makespan:.3g} s, more than the {MAX_HOURS} hours hourly carbon "
+                         f"is computed for", source=series.source, item="site: carbon_series")
+    first, last = hour_span(series, start, makespan)
+    series.value(first)  # refuses a run that starts or ends outside a series that does not repeat
+    series.value(last)
+    return first, last
 
 
 def task_carbon(trace: Trace, platform: Platform, task_energy: dict[str, float]) -> dict[str, float]:
