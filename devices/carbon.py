@@ -121,48 +121,40 @@ def read_series(path_or_name: str, *, base: Path | None = None, repeat: bool = F
     return CarbonSeries(times[0], tuple(values), source, repeat)
 
 
-#: Hours of per-hour rows a run may span (about 114 years); longer runs get no hourly breakdown.
-MAX_HOURS = 1_000_000
+#: Hours of hourly carbon accounting a run may span (about 11 years): beyond that a run with a
+#: series is refused, and one without gets no per-hour rows.
+MAX_HOURS = 100_000
 
 
-def hourly_energy(series: CarbonSeries, start: float, intervals: tuple[np.ndarray, np.ndarray, np.ndarray]
-                  ) -> dict[int, float] | None:
-    """Joules per series row of constant-power intervals ``(begin_s, end_s, watts)`` in
-    simulated seconds, with simulated time 0 at epoch ``start``; None when the intervals
-    span more than :data:`MAX_HOURS` hours (a breakdown that long would not fit in memory)."""
+def hour_span(series: CarbonSeries, start: float, makespan: float) -> tuple[int, int]:
+    """Rows ``(first, last)`` that simulated ``[0, makespan]`` touches (before wrapping)."""
+    offset = start - series.first
+    return math.floor(offset / HOUR), max(math.ceil((offset + makespan) / HOUR) - 1, math.floor(offset / HOUR))
+
+
+def hourly_energy(series: CarbonSeries, start: float, intervals: tuple[np.ndarray, np.ndarray, np.ndarray],
+                  span: tuple[int, int]) -> np.ndarray:
+    """Joules in each row ``span[0] .. span[1]`` of constant-power intervals ``(begin_s, end_s,
+    watts)`` in simulated seconds, with simulated time 0 at epoch ``start``."""
     begin, end, watts = intervals
-    offset = start - series.first  # simulated time 0, in seconds from the series' first hour
-    b = (begin + offset) / HOUR
-    e = (end + offset) / HOUR
-    if len(b) and not float(e.max()) - float(b.min()) <= MAX_HOURS:
-        return None
-    kb = np.floor(b).astype(np.int64)
-    ke = np.ceil(e).astype(np.int64) - 1
+    offset = start - series.first
+    k0 = span[0]
+    b = (begin + offset) / HOUR - k0  # in hours from row k0
+    e = (end + offset) / HOUR - k0
+    n = span[1] - k0 + 1
+    kb = np.clip(np.floor(b).astype(np.int64), 0, n - 1)
+    ke = np.clip(np.ceil(e).astype(np.int64) - 1, 0, n - 1)
     ke = np.maximum(ke, kb)
-    out: dict[int, float] = {}
+    out = np.zeros(n)
     one = kb == ke
-    if one.any():
-        rows, joules = kb[one], watts[one] * (end[one] - begin[one])
-        uniq, inverse = np.unique(rows, return_inverse=True)
-        sums = np.zeros(len(uniq))
-        np.add.at(sums, inverse, joules)
-        out = {int(k): float(j) for k, j in zip(uniq, sums)}
-    cross = np.flatnonzero(~one)
-    if cross.size:  # intervals crossing hour boundaries: partial first and last hours, full hours between
-        lo, hi, w = kb[cross], ke[cross], watts[cross]
-        base = int(lo.min())
-        n = int(hi.max()) - base + 1
-        joules = np.zeros(n)
-        np.add.at(joules, lo - base, w * (lo + 1 - b[cross]) * HOUR)
-        np.add.at(joules, hi - base, w * (e[cross] - hi) * HOUR)
-        full = np.zeros(n + 1)
-        np.add.at(full, lo + 1 - base, w)
-        np.add.at(full, hi - base, -w)
-        joules += np.cumsum(full)[:n] * HOUR
-        cover = np.zeros(n + 1, dtype=np.int64)
-        np.add.at(cover, lo - base, 1)
-        np.add.at(cover, hi + 1 - base, -1)
-        for k in np.flatnonzero(np.cumsum(cover)[:n] > 0):
-            key = int(k) + base
-            out[key] = out.get(key, 0.0) + float(joules[k])
+    np.add.at(out, kb[one], watts[one] * (end[one] - begin[one]))
+    many = ~one
+    if many.any():  # first and last partial hours, and the full hours between (a difference array)
+        kb, ke, b, e, w = kb[many], ke[many], b[many], e[many], watts[many]
+        np.add.at(out, kb, w * (kb + 1 - b) * HOUR)
+        np.add.at(out, ke, w * (e - ke) * HOUR)
+        diff = np.zeros(n + 1)
+        np.add.at(diff, kb + 1, w * HOUR)
+        np.add.at(diff, ke, -w * HOUR)
+        out += np.cumsum(diff)[:n]
     return out

@@ -6,10 +6,11 @@ Few concepts, each exact:
   dynamic policy places it. Each device runs its bound tasks in bind order.
 * When a task and its predecessor are both bound and the predecessor has
   finished, the edge's data moves: a SimPy timeout of the transfer time
-  (none when both ran on one device). Under a static plan that is at the
-  predecessor's finish; a dynamic policy binds a task only once all its
-  predecessors have finished, so its inputs start to move when it is placed
-  (a planner's estimate, producer finish + transfer, is then not reached).
+  (none when both ran on one device), or, over the shared links of a
+  platform's ``network:``, a flow of :mod:`scheduler.network`. Under a static
+  plan that is at the predecessor's finish; a dynamic policy binds a task only
+  once all its predecessors have finished, so its inputs start to move when it
+  is placed (a planner's estimate, producer finish + transfer, is then not reached).
 * A task **starts** when all its inputs have arrived, it heads its device's
   queue and the device has the slots it needs; it **finishes** after its
   execution time, a SimPy timeout.
@@ -101,6 +102,8 @@ class Engine:
         self.decision_timeout = (None if type(policy).__module__.startswith("scheduler.policies.")
                                  else configured_limit(decision_timeout))
         self._setup_network()
+        #: Times a policy asked to be called again at (View.wake_at).
+        self._wakes: set[float] = set()
 
     # -- running ------------------------------------------------------------
 
@@ -287,9 +290,8 @@ class Engine:
 
     def _wake_at(self, t: float) -> None:
         """A decision at time ``t`` (once per time asked for), for ready tasks a policy holds back."""
-        wakes = self.__dict__.setdefault("_wakes", set())
-        if t > self.env.now and t not in wakes:
-            wakes.add(t)
+        if t > self.env.now and t not in self._wakes:
+            self._wakes.add(t)
             self.env.timeout(t - self.env.now).callbacks.append(lambda _e: self._request_decision())
 
     def _decide(self, _event: simpy.Event) -> None:

@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from devices.carbon import HOUR, MAX_HOURS, CarbonSeries, format_time, hourly_energy
-from devices.platform import Platform
+from devices.carbon import HOUR, MAX_HOURS, CarbonSeries, format_time, hour_span, hourly_energy
 from workloads.errors import InputError
+from devices.platform import Platform
 from scheduler.trace import Trace
 
 J_PER_KWH = 3.6e6
@@ -64,6 +64,9 @@ def _series(platform: Platform) -> tuple[CarbonSeries, float]:
 def carbon_by_hour(trace: Trace, platform: Platform, makespan: float) -> list[dict[str, Any]]:
     """Facility energy and carbon of each hour the run touches, in hour order."""
     series, start = _series(platform)
+    hours = _span(platform, series, start, makespan)
+    if hours is None:
+        return []
     begin: list[float] = []
     end: list[float] = []
     watts: list[float] = []
@@ -90,21 +93,29 @@ def carbon_by_hour(trace: Trace, platform: Platform, makespan: float) -> list[di
                 watts.append(j / (span if span > 0 else 1e-9))
     if not begin:
         return []
-    joules = hourly_energy(series, start, (np.array(begin), np.array(end), np.array(watts)))
-    if joules is None:  # too long for an hourly breakdown
-        if platform.carbon_series is None:
-            return []  # a constant site's total needs no breakdown
-        raise InputError(f"the run lasts {makespan / HOUR:.3g} hours, more than the {MAX_HOURS:,} hours an "
-                         f"hourly carbon breakdown can hold", source=series.source, item="site: carbon_series")
+    joules = hourly_energy(series, start, (np.array(begin), np.array(end), np.array(watts)), hours)
     first = series.hour_index(start)
     rows = []
-    for k in sorted(joules):
-        facility = float(joules[k]) * platform.pue
+    for k, j in enumerate(joules.tolist(), start=hours[0]):
+        facility = j * platform.pue
         g = series.value(k)
         rows.append({"hour": k - first,
                      "start": format_time(series.first + k * HOUR) if platform.carbon_series else None,
                      "g_per_kwh": g, "facility_energy_j": facility, "carbon_g": facility / J_PER_KWH * g})
     return rows
+
+
+def _span(platform: Platform, series: CarbonSeries, start: float, makespan: float) -> tuple[int, int] | None:
+    """The series rows the run touches; None (no hourly rows) for a very long run without a series."""
+    if not np.isfinite(makespan) or makespan / HOUR > MAX_HOURS:
+        if platform.carbon_series is None:
+            return None
+        raise InputError(f"the run lasts {makespan:.3g} s, more than the {MAX_HOURS} hours hourly carbon "
+                         f"is computed for", source=series.source, item="site: carbon_series")
+    first, last = hour_span(series, start, makespan)
+    series.value(first)  # refuses a run that starts or ends outside a series that does not repeat
+    series.value(last)
+    return first, last
 
 
 def task_carbon(trace: Trace, platform: Platform, task_energy: dict[str, float]) -> dict[str, float]:
@@ -117,11 +128,6 @@ def task_carbon(trace: Trace, platform: Platform, task_energy: dict[str, float])
     e = np.array([r.finish for r in runs])
     j = np.array([task_energy.get(r.task, 0.0) for r in runs])
     offset = start - series.first
-    longest = int(np.argmax(e - b))
-    if not (e[longest] - b[longest]) / HOUR <= MAX_HOURS:
-        raise InputError(f"task {runs[longest].task!r} runs {(e[longest] - b[longest]) / HOUR:.3g} hours, more than "
-                         f"the {MAX_HOURS:,} hours an hourly carbon breakdown can hold",
-                         source=series.source, item="site: carbon_series")
     kb = np.floor((b + offset) / HOUR).astype(np.int64)
     ke = np.maximum(np.ceil((e + offset) / HOUR).astype(np.int64) - 1, kb)
     scale = platform.pue / J_PER_KWH
@@ -136,8 +142,12 @@ def task_carbon(trace: Trace, platform: Platform, task_energy: dict[str, float])
         g = values[kb[one]]
     out[one] = j[one] * g * scale
     for idx in np.flatnonzero(~one):
-        hours = np.arange(int(kb[idx]), int(ke[idx]) + 1)
-        overlap = np.minimum(e[idx] + offset, (hours + 1) * HOUR) - np.maximum(b[idx] + offset, hours * HOUR)
-        g = np.array([series.value(int(k)) for k in hours[overlap > 0]])
-        out[idx] = float(np.sum(j[idx] * overlap[overlap > 0] / (e[idx] - b[idx]) * g)) * scale
+        span = e[idx] - b[idx]
+        total = 0.0
+        for k in range(int(kb[idx]), int(ke[idx]) + 1):
+            lo = max(b[idx] + offset, k * HOUR)
+            hi = min(e[idx] + offset, (k + 1) * HOUR)
+            if hi > lo:
+                total += j[idx] * (hi - lo) / span * series.value(k)
+        out[idx] = total * scale
     return {r.task: float(c) for r, c in zip(runs, out)}

@@ -65,7 +65,7 @@ class _Class:
         self.since = now
         #: When the first of its flows ends at the current rate.
         self.end = math.inf
-        #: Scratch for the filling: flows counted, and the share found (-1: not yet).
+        #: Flows in the class, and the filling's scratch: the share found (-1: not yet).
         self.m = 0
         self.share = -1.0
 
@@ -125,6 +125,7 @@ class FlowModel:
         count = self.count
         for link in route:
             count[link] += 1
+        cls.m += 1
         target = cls.progress + nbytes
         if cls.flows and target < cls.flows[0][0]:
             heapq.heappush(cls.flows, (target, self._serial, done))
@@ -160,6 +161,7 @@ class FlowModel:
                 _, serial, done = heapq.heappop(flows)
                 ended.append((serial, done))
             gone = before - len(flows)
+            cls.m -= gone
             for link in cls.route:
                 self.count[link] -= gone
             if flows:
@@ -188,9 +190,6 @@ class FlowModel:
         # Progressive filling, a class of m flows counting m times (lists: links are small ints).
         cap = self.bandwidth[:]
         count = self.count[:]
-        for cls in comp.values():
-            cls.m = len(cls.flows)
-            cls.share = -1.0
         active = ([link for link in range(len(cap)) if count[link]] if not local else
                   sorted({link for cls in comp.values() for link in cls.route}))
         while active:
@@ -214,6 +213,7 @@ class FlowModel:
         first = math.inf
         for cls in comp.values():
             rate = cls.share
+            cls.share = -1.0
             if rate != cls.rate:
                 cls.progress += cls.rate * (now - cls.since)
                 cls.since = now

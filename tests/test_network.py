@@ -188,7 +188,7 @@ def test_perfetto_and_gantt_show_each_link(tmp_path):
 def test_component_and_global_recomputation_agree(make, monkeypatch):
     # Large networks recompute only the component a change touches; the numbers must not change.
     import scheduler.network as network_module
-    from benchmarks.bench import network as cases
+    from scheduler.bench import network as cases
 
     case = cases.CASES[make](30, seed=3)
     everything = cases.ours(case)
@@ -214,3 +214,18 @@ def test_cli_refuses_bad_network_and_series_in_one_line(tmp_path, platform_text,
     # a 2-hour task outlasts the one-hour series s1.csv
     wf.write_text("name: w\ntasks:\n  - {id: t, times: {a: 7200}}\n")
     assert_clear_error(run_cli("simulate", str(wf), "--platform", str(tmp_path / "p.yaml")), *fragments)
+
+
+def test_fault_engine_moves_data_over_shared_links():
+    # b is down from 0 to 5 s. The 100 B transfer (0.5 s + 100 B / 100 B/s) runs 1 -> 2.5; when b comes
+    # back the fault engine re-plans and re-binds t2, which moves the data again, 5 -> 6.5 (as over a
+    # contention-free link: the fault engine's rule, not the network's); t2 runs at 6.5.
+    spec = {"devices": [{"name": "a"}, {"name": "b", "downtime": [{"start": 0, "end": 5}]}],
+            "network": {"links": [{"name": "l", "bandwidth": 100, "latency": 0.5}],
+                        "routes": [{"between": ["a", "b"], "links": ["l"]}]}}
+    platform = platform_from_spec(spec, source="f.yaml")
+    wf = Workflow.build("w", [Task("t1", times={"a": 1}), Task("t2", times={"b": 1})],
+                        [("t1", "t2", {"data_bytes": 100})])
+    result = simulate(wf, platform, "heft")
+    assert [(t.start, t.finish, t.links) for t in result.trace.transfers] == [(1, 2.5, ("l",)), (5, 6.5, ("l",))]
+    assert result.trace.runs()["t2"].start == 6.5

@@ -7,7 +7,7 @@ runs it on SimGrid's Python API in a child process (SimGrid allows one engine
 per process), with SimGrid's CM02 model and no correction factors::
 
     network/model:CM02  network/latency-factor:1  network/bandwidth-factor:1
-    network/weight-S:0  network/TCP-gamma:0  network/crosstraffic:0
+    network/weight-S:0  network/TCP-gamma:0  network/crosstraffic:0  network/optim:Full
 
 CM02 weighs a flow by ``1 / its route latency``; every case here gives the
 flows that meet on a link the same route latency, where that weighting is
@@ -20,6 +20,7 @@ finish times and its build and run seconds as JSON.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -31,12 +32,34 @@ import simpy
 from scheduler.network import FlowModel
 
 SIMGRID_CONFIG = ["network/model:CM02", "network/latency-factor:1", "network/bandwidth-factor:1",
-                  "network/weight-S:0", "network/TCP-gamma:0", "network/crosstraffic:0"]
+                  "network/weight-S:0", "network/TCP-gamma:0", "network/crosstraffic:0",
+                  # Lazy (CM02's default) lets a link carry more than its bandwidth after flows leave
+                  # their latency phase together: see uplink() and docs/network.md.
+                  "network/optim:Full"]
+
+
+def import_simgrid():
+    """The simgrid module. Its PyPI build (4.1) installs ``libsimgrid.so.4.1`` beside the
+    extension without a run path to it, so a plain import fails to find it: load it first."""
+    try:
+        import simgrid
+    except ImportError as err:
+        if "libsimgrid" not in str(err):
+            raise
+        import ctypes
+        import glob
+        import sysconfig
+
+        for where in {sysconfig.get_paths()["platlib"], sysconfig.get_paths()["purelib"]}:
+            for lib in sorted(glob.glob(f"{where}/libsimgrid.so.*")):
+                ctypes.CDLL(lib, mode=ctypes.RTLD_GLOBAL)
+        import simgrid
+    return simgrid
 
 
 def have_simgrid() -> bool:
     try:
-        import simgrid  # noqa: F401
+        import_simgrid()
     except ImportError:
         return False
     return True
@@ -67,11 +90,12 @@ def ours(case: dict[str, Any]) -> list[float]:
 
 
 def _simgrid_child(case: dict[str, Any]) -> dict[str, Any]:
-    import simgrid
+    simgrid = import_simgrid()
     from simgrid import ActivitySet, Comm, Engine, LinkInRoute, this_actor
 
     t0 = time.process_time()  # CPU seconds, as the rest of the harness measures
-    engine = Engine(["bench"] + [f"--cfg={c}" for c in SIMGRID_CONFIG] + ["--log=root.thres:critical"])
+    config = json.loads(os.environ.get("HYBRIDSCHED_SIMGRID_CONFIG", "null")) or SIMGRID_CONFIG
+    engine = Engine(["bench"] + [f"--cfg={c}" for c in config] + ["--log=root.thres:critical"])
     zone = engine.netzone_root
     hosts = {}
     names = sorted({h for _, s, d, _ in case["flows"] for h in (s, d)} | {h for s, d, _ in case["routes"] for h in (s, d)})
@@ -107,8 +131,9 @@ def _simgrid_child(case: dict[str, Any]) -> dict[str, Any]:
 
 def simgrid(case: dict[str, Any], timeout: float = 600) -> dict[str, Any]:
     """SimGrid's finish times of ``case`` (and its build and run seconds), from a child process."""
+    env = dict(os.environ, HYBRIDSCHED_SIMGRID_CONFIG=json.dumps(SIMGRID_CONFIG))
     done = subprocess.run([sys.executable, "-m", "scheduler.bench.network", "simgrid"], input=json.dumps(case),
-                          capture_output=True, text=True, timeout=timeout, check=False)
+                          capture_output=True, text=True, timeout=timeout, check=False, env=env)
     if done.returncode != 0:
         raise RuntimeError(f"simgrid child failed: {done.stderr.strip()[-2000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -186,7 +211,19 @@ def fan_out(n: int, seed: int = 0) -> dict[str, Any]:
             "flows": _flows(rng, [("source", d) for d in receivers], n, spread=0.5)}
 
 
-CASES = {"star": star, "tree": tree, "dumbbell": dumbbell, "fan-in": fan_in, "fan-out": fan_out}
+def uplink(n: int, seed: int = 0) -> dict[str, Any]:
+    """One host's 32 B/s link (1 us) to peers behind their own links (1 us), some of them also behind
+    a 12.5 B/s uplink (no latency): every route 2 us. n flows of 100 B start together. Max-min: the
+    uplink's flows get 12.5 / k each, the others share what is left of 32. On some draws (seed 0)
+    SimGrid 4.1's default Lazy update finishes flows up to 79% off that; network/optim:Full agrees."""
+    rng = np.random.default_rng([seed, 6])
+    links = [["out", 32.0, 1e-6], ["uplink", 12.5, 0.0]] + [[f"in{i}", 32.0, 1e-6] for i in range(4)]
+    routes = _both_ways([["src", f"d{i}", ["out", *(["uplink"] if i >= 2 else []), f"in{i}"]] for i in range(4)])
+    flows = [[0.0, "src", f"d{int(rng.integers(4))}", 100] for _ in range(n)]
+    return {"name": f"uplink-{n}", "links": links, "routes": routes, "flows": flows}
+
+
+CASES = {"star": star, "tree": tree, "dumbbell": dumbbell, "fan-in": fan_in, "fan-out": fan_out, "uplink": uplink}
 
 
 def max_relative_error(a: list[float], b: list[float]) -> float:
@@ -215,8 +252,8 @@ NIC = (1.25e10, 0.0)
 
 
 def topology16(sharing: str = "max-min"):
-    """16 benchmark GPUs (benchmarks.bench.instances speeds) on the shared 4 x 4 topology."""
-    from benchmarks.bench import instances
+    """16 benchmark GPUs (scheduler.bench.instances speeds) on the shared 4 x 4 topology."""
+    from scheduler.bench import instances
     from devices.device import GPU
     from devices.network import NetLink, Network
     from devices.platform import Platform
@@ -246,8 +283,8 @@ def bench_case(tasks: int = 100_000, seed: int = 0, with_simgrid: bool = True) -
     replayed in our flow model and in SimGrid (when installed), all in this process's one run."""
     import gc
 
-    from benchmarks.bench import instances
-    from benchmarks.bench.timing import timed
+    from scheduler.bench import instances
+    from scheduler.bench.timing import timed
     from scheduler.api import simulate
 
     workflow = instances.workflow(tasks, seed=seed)
