@@ -9,6 +9,8 @@ Areas (one module each):
   1M-task simulate;
 * ``planners``: HEFT, CPOP, PEFT and batch policies, and SAGA's HEFT
   (:mod:`benchmarks.bench.planners`);
+* ``loader``: loading a 1M-task fan-out file against ``json.loads`` of it
+  (:mod:`benchmarks.bench.loader`);
 * ``quantum``: transpile-and-estimate per circuit, cold and warm cache;
 * ``sweeps``: runs per second of a suite on 1 and 2 local workers and on Dask.
 
@@ -34,7 +36,7 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-AREAS = ("startup", "engine", "scale", "planners", "quantum", "sweeps")
+AREAS = ("startup", "engine", "scale", "loader", "planners", "quantum", "sweeps")
 
 
 @dataclass
@@ -66,6 +68,8 @@ def cases(quick: bool, areas: tuple[str, ...] = AREAS) -> list[Case]:
             out.append(Case("engine", "engine:run_case", {"tasks": n, "devices": p, "repeat": 3}))
     if "scale" in areas and not quick:
         out.append(Case("scale", "engine:scale_case", {"tasks": 1_000_000, "devices": 256}, timeout=1800))
+    if "loader" in areas and not quick:
+        out.append(Case("loader", "loader:fanout_case", {"tasks": 1_000_000}, timeout=1800))
     if "planners" in areas:
         for row in planners.plan_grid(quick):
             group = row["policy"] + (f"-cpu{row['cores']}" if row.get("cores") else "")
