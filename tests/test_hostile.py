@@ -637,3 +637,42 @@ def test_an_unreachable_dask_scheduler_fails_fast_and_leaves_nothing(tmp_path, s
     assert code == 2
     one_line_error(err, "cannot reach the Dask scheduler", f"127.0.0.1:{port}")
     assert not out.exists()
+
+
+# -- 10. progress for long single runs --------------------------------------------------------------
+
+
+PHASE = """\
+import time
+from scheduler.progress import phase
+with phase("loading big.json (54 MB)"):
+    time.sleep(0.5)
+with phase("small", enabled=False):
+    pass
+print("done")
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses a pseudo-terminal")
+def test_long_phases_show_progress_on_a_terminal_only():
+    import pty
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-c", PHASE], cwd=ROOT, stdout=subprocess.PIPE, stderr=slave)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 4096)
+        except OSError:  # the other end closed
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    assert proc.wait(timeout=30) == 0 and proc.stdout.read() == b"done\n"
+    shown = b"".join(chunks).decode("utf-8", "replace")
+    assert "loading big.json (54 MB) ..." in shown  # the live line
+    assert "loading big.json (54 MB): 0." in shown and "small" not in shown
+    piped = subprocess.run([sys.executable, "-c", PHASE], cwd=ROOT, capture_output=True, text=True, timeout=30)
+    assert piped.stdout == "done\n" and piped.stderr == ""

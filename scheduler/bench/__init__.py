@@ -9,6 +9,8 @@ Areas (one module each):
   1M-task simulate;
 * ``planners``: HEFT, CPOP, PEFT and the batch planners, and SAGA's HEFT
   (:mod:`scheduler.bench.planners`);
+* ``loader``: loading a 1M-task fan-out file against ``json.loads`` of it
+  (:mod:`scheduler.bench.loader`);
 * ``quantum``: transpile-and-estimate per circuit, cold and warm cache;
 * ``circuits``: a 100-circuit workflow loaded and scored with a cold and a
   warm on-disk transpile cache, and cutting a 40-qubit circuit
@@ -42,7 +44,7 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-AREAS = ("startup", "engine", "scale", "planners", "quantum", "circuits", "sweeps", "rl", "qpu-modes", "network")
+AREAS = ("startup", "engine", "scale", "loader", "planners", "quantum", "circuits", "sweeps", "rl", "qpu-modes", "network")
 
 
 @dataclass
@@ -74,6 +76,8 @@ def cases(quick: bool, areas: tuple[str, ...] = AREAS) -> list[Case]:
             out.append(Case("engine", "engine:run_case", {"tasks": n, "devices": p, "repeat": 3}))
     if "scale" in areas and not quick:
         out.append(Case("scale", "engine:scale_case", {"tasks": 1_000_000, "devices": 256}, timeout=1800))
+    if "loader" in areas and not quick:
+        out.append(Case("loader", "loader:fanout_case", {"tasks": 1_000_000}, timeout=1800))
     if "planners" in areas:
         for row in planners.plan_grid(quick):
             group = row["policy"] + (f"-cpu{row['cores']}" if row.get("cores") else "")

@@ -51,9 +51,15 @@ def run(args: argparse.Namespace) -> int:
         from scheduler.api import check_writable
 
         check_writable(args.out, folder=True)
-    workflow, platform = load(args.workflow, args.platform)
-    result = simulate(workflow, platform, args.policy, seed=args.seed,
-                      decision_timeout=args.decision_timeout, **options)
+    from scheduler.progress import LARGE_BYTES, LARGE_TASKS, phase
+
+    size = _size(args.workflow)
+    with phase(f"loading {args.workflow} ({size / 2**20:.0f} MB)", enabled=size >= LARGE_BYTES):
+        workflow, platform = load(args.workflow, args.platform)
+    with phase(f"simulating {len(workflow.tasks)} tasks on {len(platform.devices)} devices",
+               enabled=len(workflow.tasks) >= LARGE_TASKS):
+        result = simulate(workflow, platform, args.policy, seed=args.seed,
+                          decision_timeout=args.decision_timeout, **options)
     if args.aer:
         from scheduler.quantum import aer_fidelities
 
@@ -66,6 +72,15 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(render_summary(result.summary()))
     return 0
+
+
+def _size(path: str) -> int:
+    import os
+
+    try:
+        return os.stat(path).st_size
+    except (OSError, ValueError):
+        return 0  # the loader says what is wrong with the path
 
 
 def render_summary(s: dict) -> str:
