@@ -83,3 +83,15 @@ def test_wheel_metadata_names_its_licence_and_is_spdx():
     assert "version" in project and "dynamic" not in project  # one place: cli --version reads the metadata
     done = subprocess.run([sys.executable, "-m", "scheduler.cli", "--version"], capture_output=True, text=True)
     assert done.stdout.strip() == f"hybridsched {project['version']}"
+
+
+def test_a_suite_left_in_a_checkouts_benchmarks_folder_runs_by_name_and_is_marked(tmp_path, monkeypatch, capsys):
+    from scheduler.experiments import suite as suite_module
+
+    (tmp_path / "mine.yaml").write_text("name: mine\nworkflows: [{generator: random-dag, params: {v: 5}}]\n"
+                                        "platforms: [own]\npolicies: [heft]\n")
+    monkeypatch.setattr(suite_module, "CHECKOUT_DIR", tmp_path)
+    assert len(load_suite("mine").runs) == 1
+    assert main(["suites"]) == 0
+    line = next(l for l in capsys.readouterr().out.splitlines() if l.startswith("mine "))
+    assert "not in the wheel" in line

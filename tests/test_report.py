@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -35,7 +37,11 @@ policies: [heft, round-robin, energy-heft]
 def results(tmp_path_factory) -> Path:
     tmp = tmp_path_factory.mktemp("page")
     (tmp / "page.yaml").write_text(SUITE)
-    assert main(["run", str(tmp / "page.yaml"), "--out", str(tmp / "out"), "--no-plots", "--quiet"]) == 0
+    # In a child process: its worker processes are forked from a clean interpreter, not from this
+    # one, which other tests may have left with Qiskit Aer's threads running.
+    done = subprocess.run([sys.executable, "-m", "scheduler.cli", "run", str(tmp / "page.yaml"), "--out",
+                           str(tmp / "out"), "--no-plots", "--quiet"], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
     return tmp / "out"
 
 

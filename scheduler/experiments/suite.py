@@ -108,12 +108,13 @@ def resolve_suite_path(name_or_path: str | Path) -> Path:
         builtin = suites.path(str(name_or_path)) or _checkout_suite(str(name_or_path))
         if builtin is not None:
             return builtin
-    known = sorted(set(suites.names()) | {p.stem for p in _checkout_suites()})
+    known = sorted(set(suites.names()) | {p.stem for p in checkout_suites()})
     hint = f" (built-in suites: {', '.join(known)})" if known else ""
     raise InputError(f"no such suite file{hint}", source=str(name_or_path))
 
 
-def _checkout_suites() -> list[Path]:
+def checkout_suites() -> list[Path]:
+    """Suite files in a source checkout's ``benchmarks/`` (not shipped in the wheel)."""
     return sorted(CHECKOUT_DIR.glob("*.yaml")) if CHECKOUT_DIR.is_dir() else []
 
 
