@@ -172,11 +172,11 @@ def test_perfetto_and_gantt_show_each_link(tmp_path):
 
     write_result(simulate(fan_in_workflow(), shared_platform(), "heft"), tmp_path)
     events = trace_events(tmp_path)["traceEvents"]
-    names = {e["args"]["name"] for e in events if e.get("pid") == 3 and e["name"] == "thread_name"}
+    names = {e["args"]["name"] for e in events if e.get("pid") == 4 and e["name"] == "thread_name"}
     assert names == {"pcie0", "pcie1", "nic"}
-    nic_tid = next(e["tid"] for e in events if e.get("pid") == 3 and e["name"] == "thread_name"
+    nic_tid = next(e["tid"] for e in events if e.get("pid") == 4 and e["name"] == "thread_name"
                    and e["args"]["name"] == "nic")
-    nic = [e for e in events if e.get("pid") == 3 and e.get("ph") == "X" and e["tid"] == nic_tid]
+    nic = [e for e in events if e.get("pid") == 4 and e.get("ph") == "X" and e["tid"] == nic_tid]
     # each of the two transfers moved 100 B in 2.5 s (latency included): 40 B/s, 0.4 of the NIC's 100 B/s
     assert [e["args"]["mean_share"] for e in nic] == pytest.approx([0.4, 0.4])
     counters = [e["args"]["transfers"] for e in events if e.get("ph") == "C" and e["name"] == "nic transfers"]

@@ -317,7 +317,7 @@ def test_waits_appear_in_the_trace_csv_and_the_perfetto_export(tmp_path):
     out = tmp_path / "run"
     assert main(["simulate", str(path), "--platform", str(tmp_path / "lab.yaml"), "--out", str(out)]) == 0
     rows = (out / "trace.csv").read_text().splitlines()
-    assert any(r.startswith("wait,q1,q0,0.0,") and r.endswith(",queue,,") for r in rows)
+    assert any(r.startswith("wait,q1,q0,0.0,") and r.endswith(",queue,,,") for r in rows)
     assert any(r.startswith("wait,s,q0,110.0") and ",session-idle," in r for r in rows)
     from scheduler.reports.perfetto import trace_events
 

@@ -5,7 +5,7 @@ Format: the Trace Event Format (Google, "Trace Event Format", 2016; the
 ``traceEvents`` array of "complete" events ``ph: "X"`` with ``ts`` and
 ``dur`` in microseconds, and ``ph: "M"`` metadata events naming processes
 and threads). Each device is a thread of the process "devices"; each pair
-of devices that moved data is a thread of the process "transfers"; each
+of devices that moved data is a thread of the process "transfers" (pid 2); each
 named network link a transfer crossed is a thread of the process "links"
 (the transfer's mean rate and its share of the link's bandwidth in its
 args), with a counter of the transfers on it at once (``ph: "C"``). QPU
@@ -139,6 +139,10 @@ def trace_events(run_folder: str | Path) -> dict[str, Any]:
             "otherData": {k: info.get("summary", {}).get(k) for k in ("workflow", "platform", "policy", "seed")}}
 
 
+#: Process ids: 1 devices, 2 transfers, 3 QPU waits, 4 named network links.
+LINKS_PID = 4
+
+
 def _link_events(rows: list[dict[str, str]], info: dict[str, Any], events: list[dict[str, Any]]) -> None:
     bandwidth = {k["link"]: k["bandwidth"] for k in info.get("summary", {}).get("links", [])}
     tid: dict[str, int] = {}
@@ -152,21 +156,21 @@ def _link_events(rows: list[dict[str, str]], info: dict[str, Any], events: list[
         for link in r["links"].split("|"):
             if link not in tid:
                 tid[link] = len(tid) + 1
-                events.append({"ph": "M", "pid": 3, "tid": tid[link], "name": "thread_name", "args": {"name": link}})
+                events.append({"ph": "M", "pid": LINKS_PID, "tid": tid[link], "name": "thread_name", "args": {"name": link}})
             args: dict[str, Any] = {"data_bytes": nbytes, "mean_rate_Bps": rate}
             if bandwidth.get(link):
                 args["mean_share"] = rate / bandwidth[link]
-            events.append({"ph": "X", "pid": 3, "tid": tid[link], "name": r["task"], "cat": "link",
+            events.append({"ph": "X", "pid": LINKS_PID, "tid": tid[link], "name": r["task"], "cat": "link",
                            "ts": start * US, "dur": (finish - start) * US, "args": args})
             changes.setdefault(link, []).extend(((start, 1), (finish, -1)))
     if not tid:
         return
-    events.append({"ph": "M", "pid": 3, "name": "process_name", "args": {"name": "links"}})
+    events.append({"ph": "M", "pid": LINKS_PID, "name": "process_name", "args": {"name": "links"}})
     for link, points in changes.items():
         active = 0
         for at, step in sorted(points):
             active += step
-            events.append({"ph": "C", "pid": 3, "name": f"{link} transfers", "ts": at * US,
+            events.append({"ph": "C", "pid": LINKS_PID, "name": f"{link} transfers", "ts": at * US,
                            "args": {"transfers": active}})
 
 
