@@ -47,8 +47,9 @@ def read_trace_rows(run_folder: Path) -> list[dict[str, str]]:
     rows = []
     try:
         for n, row in enumerate(reader, start=2):
-            if row["type"] not in ("task", "transfer") or None in row.values():
-                raise InputError("damaged trace: not a task or transfer row", source=str(path), item=f"line {n}")
+            if row["type"] not in ("task", "transfer", "wait") or None in row.values():
+                raise InputError("damaged trace: not a task, transfer or wait row", source=str(path),
+                                 item=f"line {n}")
             for key in ("start", "finish"):
                 try:
                     value = float(row[key])
