@@ -136,9 +136,9 @@ def test_cutting_suite_is_valid_and_its_workload_generates(tmp_path):
     assert [t.id for t in workflow] == ["prepare", "estimate", "post"]
     assert workflow.task("estimate").circuit.num_qubits == 12
     assert workflow.task("estimate").meta["observables"] == ["Z" * 12]
-    text = (ROOT / "benchmarks" / "cutting.yaml").read_text()
+    text = (ROOT / "scheduler" / "suites" / "cutting.yaml").read_text()
     text = text.replace("cut_width: 30", "cut_width: 1").replace(
-        "cutting-platforms/", str(ROOT / "benchmarks" / "cutting-platforms") + "/")
+        "platforms/", str(ROOT / "scheduler" / "suites" / "platforms") + "/")
     (tmp_path / "bad.yaml").write_text(text)
     with pytest.raises(InputError, match="cut_width must be an integer >= 2"):
         load_suite(tmp_path / "bad.yaml")

@@ -194,7 +194,7 @@ def test_plots_and_perfetto_export(small_results, tmp_path):
 
 
 def test_builtin_suites_are_valid():
-    for name in ("quickstart", "heft-paper", "carbon", "hybrid-quantum", "qpu-modes"):
+    for name in ("quickstart", "heft-paper", "carbon", "hybrid-quantum", "qpu-modes", "cutting", "carbon-aware"):
         suite = load_suite(name)
         assert suite.runs and suite.name == name
     carbon = load_suite("carbon")

@@ -6,7 +6,7 @@ the same platform object):
 
 * ``session``: a 1,000-iteration H2 VQE (2,000 circuits) in one session on
   hybrid-lab's QPU shared by tenants at offered load 0.9
-  (``benchmarks/platforms/hybrid-lab-load90.yaml``): < 5 s.
+  (``scheduler/suites/platforms/hybrid-lab-load90.yaml``): < 5 s.
 * ``tenants``: the same VQE in job mode, every circuit queueing, after a
   classical task long enough (``BACKGROUND_JOBS`` mean inter-arrival times of
   the other tenants' jobs) that the QPU serves about 10^5 background jobs
@@ -23,7 +23,7 @@ from typing import Any
 
 from scheduler.bench.timing import median, timed
 
-LOADED = Path(__file__).resolve().parents[1] / "platforms" / "hybrid-lab-load90.yaml"
+LOADED = Path(__file__).resolve().parents[1] / "suites" / "platforms" / "hybrid-lab-load90.yaml"
 #: Background jobs that arrive before the tenants case's first circuit.
 BACKGROUND_JOBS = 100_000
 

@@ -244,7 +244,7 @@ def slr_vs_ccr(df: Any, folder: Path) -> Path | None:
 
 
 def modes_tradeoff(df: Any, folder: Path) -> Path | None:
-    """For suites with ``mode`` and ``circuits_on`` grids (``benchmarks/qpu-modes.yaml``): mean
+    """For suites with ``mode`` and ``circuits_on`` grids (``scheduler/suites/qpu-modes.yaml``): mean
     makespan and cost per platform of circuits on the QPU in job mode and in their group mode,
     simulated on the GPU, and left to each policy; ``qpu-modes.csv`` holds every mean."""
     from scheduler.api import write_atomic
