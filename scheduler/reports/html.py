@@ -4,8 +4,8 @@ The page needs no server and no network: the data is embedded as JSON and
 plotly.js is inlined from the ``plotly`` package (its bundled, minified
 ``plotly.min.js``). It has a sortable summary table (per workflow, platform
 and policy: means over repeats), a time-energy scatter of every run with each
-scenario's Pareto front, a Gantt chart of any run (tasks, a QPU's inferred
-queue waits, idle time) and energy by device kind.
+scenario's Pareto front, a Gantt chart of any run (tasks, a QPU's queue
+waits and session idle time as the engine recorded them, idle time) and energy by device kind.
 
 A missing or damaged file is named at the top of the page and the rest is
 drawn from what could be read. Traces are embedded for every run up to
@@ -28,7 +28,7 @@ MAX_TRACE_ROWS = 300_000
 #: Metric columns of the summary table, in order, with their units (SI, as in results.csv).
 COLUMNS = [("makespan", "s"), ("energy_j", "J"), ("cost_usd", "USD"), ("carbon_g", "g"),
            ("fidelity_product", ""), ("slr", "")]
-STATES = ["task", "qpu queue wait", "idle", "failed attempt"]
+STATES = ["task", "qpu queue wait", "idle", "failed attempt", "session idle (billed)"]
 
 
 def build_report(out: str | Path) -> tuple[str, list[str]]:
@@ -159,7 +159,7 @@ def _summary(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _traces(out: Path, runs: list[dict[str, Any]], problems: list[str]) -> tuple[dict[str, Any], str]:
     """Per run: devices, kinds and segments ``[device, start, duration, state, label]``."""
-    from scheduler.reports.states import idle_gaps, qpu_waits
+    from scheduler.reports.states import idle_gaps, recorded_waits
 
     traces: dict[str, Any] = {}
     total, left_out, missing = 0, 0, 0
@@ -188,17 +188,17 @@ def _traces(out: Path, runs: list[dict[str, Any]], problems: list[str]) -> tuple
                 devices.append(r["device"])
         index = {d: i for i, d in enumerate(devices)}
         makespan = max([float(r["finish"]) for r in rows if r["type"] == "task"] + [0.0])
-        waits = qpu_waits(rows, {d for d, k in kinds.items() if k == "qpu"})
+        waits = [w for w in recorded_waits(rows) if w[0] in index]
         segments = []
         for r in rows:
             if r["type"] == "task":
                 state = 0 if r.get("status", "done") == "done" else 3
                 segments.append([index[r["device"]], float(r["start"]), float(r["finish"]) - float(r["start"]),
                                  state, r["task"]])
-        for device, task, a, b in waits:
-            segments.append([index[device], a, b - a, 1, task])
+        for device, task, a, b, kind in waits:
+            segments.append([index[device], a, b - a, 4 if kind == "session-idle" else 1, task])
         for device in devices:
-            mine = [(a, b) for d, _, a, b in waits if d == device]
+            mine = [(a, b) for d, _, a, b, _ in waits if d == device]
             for a, b in idle_gaps(rows, device, makespan, mine):
                 segments.append([index[device], a, b - a, 2, ""])
         traces[run["run_id"]] = {"devices": devices, "kinds": [kinds.get(d, "") for d in devices],
@@ -381,12 +381,12 @@ function drawScenario() {
 scenarioSelect.addEventListener("change", drawScenario);
 if (scenarios.length) drawScenario();
 
-// -- Gantt of any run: tasks, QPU queue waits (inferred), idle
-const COLOURS = ["#4C72B0", "#DDCC77", "#E8E8E8", "#C44E52"];
+// -- Gantt of any run: tasks, QPU queue waits and session idle (recorded), idle
+const COLOURS = ["#4C72B0", "#DDCC77", "#E8E8E8", "#C44E52", "#AA99CC"];
 const runSelect = document.getElementById("run");
 for (const id of Object.keys(D.traces)) runSelect.add(new Option(id, id));
 document.getElementById("trace-note").textContent = (D.traceNote ? D.traceNote + ". " : "") +
-  "QPU queue waits are inferred from the trace: from when a circuit's inputs are in and the QPU is free to its start.";
+  "QPU queue waits and session idle time are the engine's records (trace rows of type wait).";
 function drawGantt() {
   const t = D.traces[runSelect.value];
   if (!t) return;

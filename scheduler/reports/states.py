@@ -1,11 +1,9 @@
-"""Device states over a run, read from its trace: busy, waiting in a QPU's queue, idle.
+"""Device states over a run, read from its trace: busy, waiting on a QPU, idle.
 
-The trace records task runs and transfers, not the wait behind other users'
-jobs on a shared QPU (the engine holds the QPU's slot during that wait). It is
-inferred here: a QPU task's wait starts once its inputs are in (the last
-transfer into it) and the QPU is free (its previous run finished), and ends
-when the task starts. An input that moved no data leaves no transfer row, so
-an inferred wait can include time spent waiting for such an input.
+The engine records a QPU's waits in the trace (rows of type ``wait``, status
+``queue`` behind other users' jobs or ``session-idle`` while a session holds
+the QPU between its jobs; :mod:`scheduler.qpu_service`); idle time is what
+is left of the run.
 """
 
 from __future__ import annotations
@@ -13,28 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 
-def qpu_waits(rows: list[dict[str, Any]], qpus: set[str]) -> list[tuple[str, str, float, float]]:
-    """``(device, task, start, end)`` of each inferred queue wait on a device in ``qpus``."""
-    arrivals: dict[str, float] = {}
-    for r in rows:
-        if r["type"] == "transfer" and "->" in r["task"]:
-            dst = r["task"].split("->", 1)[1]
-            arrivals[dst] = max(arrivals.get(dst, 0.0), float(r["finish"]))
-    by_device: dict[str, list[dict[str, Any]]] = {}
-    for r in rows:
-        if r["type"] == "task" and r["device"] in qpus:
-            by_device.setdefault(r["device"], []).append(r)
-    waits = []
-    for device, runs in by_device.items():
-        runs.sort(key=lambda r: (float(r["start"]), float(r["finish"])))
-        free = 0.0
-        for r in runs:
-            start = float(r["start"])
-            ready = max(free, arrivals.get(r["task"], 0.0))
-            if start - ready > 1e-9 * max(1.0, start):
-                waits.append((device, r["task"], ready, start))
-            free = max(free, float(r["finish"]))
-    return waits
+def recorded_waits(rows: list[dict[str, Any]]) -> list[tuple[str, str, float, float, str]]:
+    """``(device, task or group, start, end, kind)`` of each wait row of a trace."""
+    return [(r["device"], r["task"], float(r["start"]), float(r["finish"]), r.get("status") or "queue")
+            for r in rows if r["type"] == "wait"]
 
 
 def idle_gaps(rows: list[dict[str, Any]], device: str, makespan: float,
