@@ -10,6 +10,7 @@ model of Topcuoglu et al. 2002). Data between tasks on one device is free.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Iterable, Iterator
 
 import networkx as nx
@@ -36,7 +37,7 @@ class Workflow:
         self.platform = platform
         #: Where the workflow was read from, for error messages.
         self.source = source
-        self.tasks: list[Task] = [graph.nodes[n]["task"] for n in graph.nodes]
+        self.tasks: list[Task] = [attrs["task"] for attrs in graph._node.values()]  # = graph.nodes[n]["task"]
         self.index: dict[str, int] = {t.id: i for i, t in enumerate(self.tasks)}
 
     @classmethod
@@ -50,28 +51,38 @@ class Workflow:
         edge to an unknown task, a bad number, a cycle or a bad group.
         """
         graph = nx.DiGraph(name=name)
+        # The adjacency dicts are filled directly, as add_node and add_edge would fill
+        # them (node -> attrs; succ[u][v] and pred[v][u] share one attribute dict):
+        # the same graph in less than half the time on a million tasks.
+        node, succ, pred = graph._node, graph._succ, graph._pred
         for task in tasks:
-            if task.id in graph:
-                raise InputError("duplicate task id", source=source, item=f"task {task.id!r}")
+            tid = task.id
+            if tid in node:
+                raise InputError("duplicate task id", source=source, item=f"task {tid!r}")
             if task.kind not in TASK_KINDS:
                 raise InputError(f"unknown kind {task.kind!r} (expected one of {', '.join(TASK_KINDS)})",
-                                 source=source, item=f"task {task.id!r}")
-            graph.add_node(task.id, task=task)
+                                 source=source, item=f"task {tid!r}")
+            node[tid] = {"task": task}
+            succ[tid] = {}
+            pred[tid] = {}
         for u, v, attrs in edges:
-            item = f"edge {u!r} -> {v!r}"
-            for end in (u, v):
-                if end not in graph:
-                    raise InputError(f"unknown task {end!r}", source=source, item=item)
-            if u == v:
-                raise InputError("a task cannot depend on itself", source=source, item=item)
-            if graph.has_edge(u, v):
+            out = succ.get(u)
+            if out is None or v not in node or u == v or v in out:
+                item = f"edge {u!r} -> {v!r}"
+                for end in (u, v):
+                    if end not in node:
+                        raise InputError(f"unknown task {end!r}", source=source, item=item)
+                if u == v:
+                    raise InputError("a task cannot depend on itself", source=source, item=item)
                 raise InputError("duplicate edge", source=source, item=item)
-            data = number(attrs.get("data_bytes", 0.0), f"{item}: data_bytes", source=source)
+            data = attrs.get("data_bytes", 0.0)
+            if type(data) is not float or not 0.0 <= data < math.inf:  # the common case needs no call
+                data = number(data, f"edge {u!r} -> {v!r}: data_bytes", source=source)
             cost = attrs.get("cost")
             if cost is not None:
-                cost = number(cost, f"{item}: cost", source=source)
-            graph.add_edge(u, v, data_bytes=data, cost=cost)
-        if not nx.is_directed_acyclic_graph(graph):
+                cost = number(cost, f"edge {u!r} -> {v!r}: cost", source=source)
+            out[v] = pred[v][u] = {"data_bytes": data, "cost": cost}
+        if not _acyclic(succ, pred):
             edges = nx.find_cycle(graph)
             cycle = " -> ".join([str(u) for u, _ in edges] + [str(edges[0][0])])
             raise InputError(f"the workflow has a cycle: {cycle}", source=source, item="edges")
@@ -110,3 +121,19 @@ class Workflow:
 
     def __repr__(self) -> str:
         return f"Workflow({self.name!r}, {len(self.tasks)} tasks, {self.graph.number_of_edges()} edges)"
+
+
+def _acyclic(succ: dict, pred: dict) -> bool:
+    """Kahn's algorithm on the adjacency dicts: True when every node can be taken in
+    an order that respects its edges (networkx's check costs several times more)."""
+    waiting = {n: len(p) for n, p in pred.items()}
+    ready = [n for n, w in waiting.items() if w == 0]
+    taken = 0
+    while ready:
+        n = ready.pop()
+        taken += 1
+        for m in succ[n]:
+            waiting[m] -= 1
+            if waiting[m] == 0:
+                ready.append(m)
+    return taken == len(waiting)

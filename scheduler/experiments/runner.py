@@ -189,6 +189,11 @@ def _worker_init(parent: int) -> None:
             os._exit(1)
 
         threading.Thread(target=watch, name="hybridsched-parent-watch", daemon=True).start()
+    from scheduler.experiments import lock
+
+    for fd, _ in list(lock._held.values()):  # a forked worker must not keep the folder locked
+        os.close(fd)
+    lock._held.clear()
     null = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(null, fd)
