@@ -198,6 +198,8 @@ class FlowModel:
                 s = cap[link] / count[link]
                 if s < share:
                     best, share = link, s
+            if share <= 0.0:  # rounding left a link a hair below zero: give its flows a hair
+                share = 1e-300
             for cls in on_link[best].values():
                 if cls.share >= 0.0:
                     continue
@@ -206,8 +208,7 @@ class FlowModel:
                 used = share * m
                 for link in cls.route:
                     count[link] -= m
-                    left = cap[link] - used
-                    cap[link] = left if left > 0.0 else 0.0
+                    cap[link] -= used  # >= its flows' fair share there, up to rounding
             active = [link for link in active if count[link]]
         now = self.env.now
         first = math.inf
