@@ -90,6 +90,8 @@ class FlowModel:
         self.count = [0] * len(bandwidths)
         self._wakes: set[float] = set()
         self._dirty: dict[int, None] = {}
+        #: Flows in their latency phase: (end of it, serial, route, bytes, done), a min-heap.
+        self._arrivals: list[tuple[float, int, tuple[int, ...], float, Callable[[], None]]] = []
         self._flush_pending = False
         self._serial = 0
         #: Flows started and rate recomputations done (for benchmarks and tests).
@@ -105,10 +107,14 @@ class FlowModel:
             else:
                 done()
             return
-        if latency > 0:
-            self.env.timeout(latency).callbacks.append(lambda _e: self._enter(route, float(nbytes), done))
+        if latency > 0:  # the latency phase: kept here, so one wake-up serves arrivals and ends alike
+            at = self.env.now + latency
+            self._serial += 1
+            heapq.heappush(self._arrivals, (at, self._serial, route, float(nbytes), done))
+            self._schedule(at)
         else:
             self._enter(route, float(nbytes), done)
+            self._mark(route)
 
     # -- the model ---------------------------------------------------------------
 
@@ -132,7 +138,6 @@ class FlowModel:
             cls.set_end()
         else:
             heapq.heappush(cls.flows, (target, self._serial, done))
-        self._mark(route)
 
     def _mark(self, links) -> None:
         """Rates on ``links`` need recomputing before time moves on."""
@@ -144,13 +149,21 @@ class FlowModel:
 
     def _flush(self, _event) -> None:
         self._flush_pending = False
-        links, self._dirty = tuple(self._dirty), {}
-        self._reshare(links)
+        if self._dirty:
+            links, self._dirty = tuple(self._dirty), {}
+            self._reshare(links)
 
     def _wake(self, at: float) -> None:
         now = self.env.now
         self._wakes.discard(at)
         ended: list[tuple[int, Callable[[], None]]] = []
+        dirty = self._dirty
+        arrivals = self._arrivals
+        while arrivals and arrivals[0][0] <= at:
+            _, _, route, nbytes, done = heapq.heappop(arrivals)
+            self._enter(route, nbytes, done)
+            for link in route:
+                dirty[link] = None
         for cls in [c for c in self.classes.values() if c.end <= at]:
             cls.advance(now)
             flows = cls.flows
@@ -170,8 +183,12 @@ class FlowModel:
                 del self.classes[cls.route]
                 for link in cls.route:
                     del self.on_link[link][cls.route]
-            self._mark(cls.route)
-        if not ended:
+            for link in cls.route:
+                dirty[link] = None
+        if dirty:  # one recomputation for everything that happened now
+            links, self._dirty = tuple(dirty), {}
+            self._reshare(links)
+        else:
             self._schedule()
         ended.sort()
         for _, done in ended:  # in start order
@@ -183,6 +200,7 @@ class FlowModel:
         on_link = self.on_link
         comp = self.classes
         if not comp:
+            self._schedule()
             return
         local = len(self.bandwidth) > LOCAL_ABOVE
         if local:
@@ -198,6 +216,8 @@ class FlowModel:
                 s = cap[link] / count[link]
                 if s < share:
                     best, share = link, s
+            if share <= 0.0:  # rounding left a link a hair below zero: give its flows a hair
+                share = 1e-300
             for cls in on_link[best].values():
                 if cls.share >= 0.0:
                     continue
@@ -206,8 +226,7 @@ class FlowModel:
                 used = share * m
                 for link in cls.route:
                     count[link] -= m
-                    left = cap[link] - used
-                    cap[link] = left if left > 0.0 else 0.0
+                    cap[link] -= used  # >= its flows' fair share there, up to rounding
             active = [link for link in active if count[link]]
         now = self.env.now
         first = math.inf
@@ -245,6 +264,8 @@ class FlowModel:
         then is pending."""
         if at is None:
             at = min((cls.end for cls in self.classes.values()), default=math.inf)
+        if self._arrivals and self._arrivals[0][0] < at:
+            at = self._arrivals[0][0]
         if at == math.inf or at in self._wakes or (self._wakes and at >= min(self._wakes)):
             return
         self._wakes.add(at)
