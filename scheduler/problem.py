@@ -58,6 +58,9 @@ class Problem:
         column, so a thousand identical GPUs cost one pass over the tasks.
         Raises InputError naming the first task no device can run.
         """
+        table = self._given_table()
+        if table is not None:
+            return table, np.arange(len(self.devices), dtype=np.intp)
         named = set()
         for task in self.tasks:
             if task.times:
@@ -81,6 +84,21 @@ class Problem:
             raise InputError(unrunnable_reason(task, self.devices),
                              source=self.workflow.source, item=f"task {task.id!r}")
         return table, column_of
+
+    def _given_table(self) -> np.ndarray | None:
+        """The workflow's own execution-time matrix (:attr:`Workflow.exec_table`) when it
+        answers for these devices exactly as they would: the same device names in
+        order, plain table devices (:class:`Device`, which take a tabled time as is)
+        that accept the tasks' common requirements. Else None."""
+        given = self.workflow.exec_table
+        if given is None or tuple(d.name for d in self.devices) != given[0] or not self.tasks:
+            return None
+        # The loader's tasks differ only in their times (all tabled, all finite), so one
+        # task's check on each device stands for every task's.
+        first = self.tasks[0]
+        if any(type(d) is not Device or d.check(first) is not None for d in self.devices):
+            return None
+        return given[1]
 
     def _column(self, device: Device) -> np.ndarray:
         column = np.full(len(self.tasks), math.inf)
