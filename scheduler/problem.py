@@ -33,12 +33,17 @@ class Problem:
         graph = workflow.graph
         #: ``preds[i]`` / ``succs[i]``: neighbour task indices, in workflow order.
         position = index.__getitem__
-        self.preds: list[list[int]] = [sorted(map(position, graph.pred[t.id])) for t in self.tasks]
-        self.succs: list[list[int]] = [sorted(map(position, graph.succ[t.id])) for t in self.tasks]
+        # networkx's adjacency dicts themselves (``graph.succ[n]`` wraps each in a
+        # read-only view whose every lookup is a Python call); read, never written.
+        succ, pred = graph._succ, graph._pred
+        self.preds: list[list[int]] = [sorted(map(position, pred[t.id])) for t in self.tasks]
+        self.succs: list[list[int]] = [sorted(map(position, succ[t.id])) for t in self.tasks]
         # Edge attributes by (task index, successor id): a list lookup and a dict
         # lookup instead of networkx's edge view on the engine's hot path.
         self._ids = [t.id for t in self.tasks]
-        self._out = [graph.succ[t.id] for t in self.tasks]
+        self._out = [succ[t.id] for t in self.tasks]
+        #: ``out_edges[i][v_id]``: the attributes of edge i -> v (networkx's own dicts).
+        self.out_edges = self._out
 
     @cached_property
     def exec_times(self) -> np.ndarray:

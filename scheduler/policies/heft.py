@@ -26,16 +26,21 @@ from scheduler.timeline import GAP_CLASSES, Timeline
 
 def upward_rank(problem: Problem) -> np.ndarray:
     """``rank_u`` of every task (Topcuoglu et al. 2002, eq. 4)."""
-    mean_w = problem.mean_exec_times
-    rank = np.zeros(len(problem.tasks))
+    mean_w = problem.mean_exec_times.tolist()
+    mean_comm = problem.platform.mean_transfer_time
+    succs, out, ids = problem.succs, problem.out_edges, [t.id for t in problem.tasks]
+    # Plain floats and the edges' attribute dicts: Problem.mean_comm_time's arithmetic
+    # without a call and an array read per edge.
+    rank = [0.0] * len(mean_w)
     for i in reversed(problem.topological_order()):
         best = 0.0
-        for j in problem.succs[i]:
-            value = problem.mean_comm_time(i, j) + rank[j]
+        row = out[i]
+        for j in succs[i]:
+            value = mean_comm(row[ids[j]]) + rank[j]
             if value > best:
                 best = value
         rank[i] = mean_w[i] + best
-    return rank
+    return np.array(rank)
 
 
 def priority_order(problem: Problem, rank: np.ndarray) -> list[int]:
@@ -82,29 +87,36 @@ def list_schedule(problem: Problem, order: list[int], *, insertion: bool = True)
     placed_on = [-1] * len(tasks)
     finish = [0.0] * len(tasks)
     plan = Plan(device={})
+    # Each task's duration class on each device (Timeline.gap_ends), for all tasks at once.
+    classes = (np.searchsorted(GAP_CLASSES, times, side="right") - 1).astype(np.int16) if insertion else None
+    out, ids = problem.out_edges, problem._ids
+    n_dev = len(devices)
     for i in order:
         task = tasks[i]
         w = times[i]
-        ready = np.zeros(len(devices))
-        for u in preds[i]:
-            np.maximum(ready, finish[u] + comm_times_from(u, i, placed_on[u]), out=ready)
+        ready = _ready_row(i, preds[i], finish, placed_on, out, ids, n_dev)
+        if ready is None:  # some edge uses the link model: one row per predecessor
+            ready = np.zeros(n_dev)
+            for u in preds[i]:
+                np.maximum(ready, finish[u] + comm_times_from(u, i, placed_on[u]), out=ready)
         lower = ready + w
         if insertion:
             # No gap ends late enough: the search would append; its result is exact here.
-            appended = gap_ends[rows, np.searchsorted(GAP_CLASSES, w, side="right") - 1] < lower
+            appended = gap_ends[rows, classes[i]] < lower
             lower = np.where(appended, np.maximum(ready, last) + w, lower)
         else:
             appended = np.zeros(len(devices), dtype=bool)
         upper = np.maximum(ready, ends)
         upper += w
-        candidates = np.flatnonzero(lower <= upper.min())
-        # Most promising first; stop once no device left can finish as early.
-        candidates = candidates[np.argsort(lower[candidates], kind="stable")].tolist()
+        # Only devices whose lower bound is within the best append-at-the-end finish,
+        # most promising first; stop once no device left can finish as early.
+        bound = float(upper.min())
+        candidates = np.argsort(lower, kind="stable").tolist()
         lower_list, ready_list, w_list = lower.tolist(), ready.tolist(), w.tolist()
         appended_list = appended.tolist()
         best = (math.inf, math.inf, -1)
         for p in candidates:
-            if lower_list[p] > best[0]:
+            if lower_list[p] > best[0] or lower_list[p] > bound:
                 break
             r, wp = ready_list[p], w_list[p]
             if r >= ends_list[p]:  # nothing planned after r: no gap to search
@@ -127,6 +139,40 @@ def list_schedule(problem: Problem, order: list[int], *, insertion: bool = True)
         plan.start[task.id] = est
         plan.finish[task.id] = eft
     return plan
+
+
+def _ready_row(i: int, preds: list[int], finish: list[float], placed_on: list[int], out: list[dict],
+               ids: list[str], n_dev: int) -> np.ndarray | None:
+    """When every input edge of task ``i`` has an explicit ``cost``, the data-ready time
+    of ``i`` on each device (what the rows of :meth:`Problem.comm_times_from` give:
+    ``finish + cost`` from another device, ``finish`` on the predecessor's own) built
+    from scalars: one value everywhere but on the predecessors' devices. Else None."""
+    if not preds:
+        return np.zeros(n_dev)
+    tid = ids[i]
+    top = 0.0
+    arrivals = []
+    for u in preds:
+        cost = out[u][tid].get("cost")
+        if cost is None:
+            return None
+        f = finish[u]
+        a = f + float(cost)
+        arrivals.append((placed_on[u], f, a))
+        if a > top:
+            top = a
+    ready = np.full(n_dev, top)
+    if len(arrivals) == 1:
+        ready[arrivals[0][0]] = arrivals[0][1]
+        return ready
+    for p in {p for p, _, _ in arrivals}:
+        value = 0.0
+        for q, f, a in arrivals:
+            v = f if q == p else a
+            if v > value:
+                value = v
+        ready[p] = value
+    return ready
 
 
 def heft(problem: Problem, *, insertion: bool = True) -> Plan:
