@@ -25,7 +25,7 @@ Exit status: 0, or 1 if a case failed (a case that ran out of time is reported, 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes only (about a minute)")
     parser.add_argument("--area", action="append", metavar="AREA",
-                        choices=("startup", "engine", "scale", "planners", "quantum", "sweeps", "rl"),
+                        choices=("startup", "command", "engine", "scale", "planners", "quantum", "sweeps", "rl"),
                         help="run only this area (repeatable): startup, engine, scale, planners, quantum, sweeps, rl")
     parser.add_argument("--out", metavar="FILE", help="also write the results as JSON to FILE (atomically)")
 

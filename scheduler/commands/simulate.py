@@ -41,7 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "is given (trace.csv of --out always has every task)")
     parser.add_argument("--schedule", action=argparse.BooleanOptionalAction, default=None,
                         help=f"with --json: include the full per-task schedule (default: only for runs "
-                             f"of up to {SCHEDULE_LIMIT:,} tasks)")
+                             f"of up to {SCHEDULE_LIMIT:,} tasks; above, it is written as compact JSON)")
     parser.add_argument("--out", metavar="DIR",
                         help="write trace.csv and summary.json into DIR (each written atomically)")
     parser.add_argument("--aer", action="store_true",
@@ -50,7 +50,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from scheduler.api import load, simulate, write_result
+    from scheduler.api import load
     from scheduler.policies import parse_options
 
     options = parse_options(args.option)
@@ -62,6 +62,15 @@ def run(args: argparse.Namespace) -> int:
     # What was loaded lives to the end of the command: keep the collector from walking
     # it again and again while planning and simulating make objects of their own.
     gc.freeze()
+    try:
+        return _simulate_and_report(args, workflow, platform, options)
+    finally:
+        gc.unfreeze()  # a caller in the same process (tests, scripts) gets its collector back
+
+
+def _simulate_and_report(args: argparse.Namespace, workflow, platform, options: dict) -> int:
+    from scheduler.api import simulate, write_result
+
     result = simulate(workflow, platform, args.policy, seed=args.seed,
                       decision_timeout=args.decision_timeout, **options)
     if args.aer:
@@ -75,7 +84,9 @@ def run(args: argparse.Namespace) -> int:
 
         full = args.schedule if args.schedule is not None else len(workflow.tasks) <= SCHEDULE_LIMIT
         summary = result.summary(schedule=full)
-        sys.stdout.write(dumps(summary, finite=summary["schedule"]))
+        # Above the limit a full schedule is written compact, by orjson (same values).
+        sys.stdout.write(dumps(summary, compact=full and len(workflow.tasks) > SCHEDULE_LIMIT,
+                               finite=summary["schedule"]))
         sys.stdout.write("\n")
     else:
         print(render_summary(result.summary()))
