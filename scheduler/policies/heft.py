@@ -91,10 +91,15 @@ def list_schedule(problem: Problem, order: list[int], *, insertion: bool = True)
     classes = (np.searchsorted(GAP_CLASSES, times, side="right") - 1).astype(np.int16) if insertion else None
     out, ids = problem.out_edges, problem._ids
     n_dev = len(devices)
+    platform = problem.platform
+    uniform = None
+    if not platform.links and getattr(platform, "network", None) is None and n_dev:
+        latency, bandwidth = problem._link_matrices
+        uniform = (float(latency[0, -1]), float(bandwidth[0, -1])) if n_dev > 1 else (0.0, math.inf)
     for i in order:
         task = tasks[i]
         w = times[i]
-        ready = _ready_row(i, preds[i], finish, placed_on, out, ids, n_dev)
+        ready = _ready_row(i, preds[i], finish, placed_on, out, ids, n_dev, uniform)
         if ready is None:  # some edge uses the link model: one row per predecessor
             ready = np.zeros(n_dev)
             for u in preds[i]:
@@ -142,8 +147,9 @@ def list_schedule(problem: Problem, order: list[int], *, insertion: bool = True)
 
 
 def _ready_row(i: int, preds: list[int], finish: list[float], placed_on: list[int], out: list[dict],
-               ids: list[str], n_dev: int) -> np.ndarray | None:
-    """When every input edge of task ``i`` has an explicit ``cost``, the data-ready time
+               ids: list[str], n_dev: int, uniform: tuple[float, float] | None = None) -> np.ndarray | None:
+    """When every input edge of task ``i`` has an explicit ``cost`` or the platform one
+    link between every two devices (``uniform``: its latency, bandwidth), the data-ready time
     of ``i`` on each device (what the rows of :meth:`Problem.comm_times_from` give:
     ``finish + cost`` from another device, ``finish`` on the predecessor's own) built
     from scalars: one value everywhere but on the predecessors' devices. Else None."""
@@ -153,9 +159,14 @@ def _ready_row(i: int, preds: list[int], finish: list[float], placed_on: list[in
     top = 0.0
     arrivals = []
     for u in preds:
-        cost = out[u][tid].get("cost")
+        edge = out[u][tid]
+        cost = edge.get("cost")
         if cost is None:
-            return None
+            if uniform is None:
+                return None
+            # Problem.comm_times_from's arithmetic, for a link the same between every two devices.
+            nbytes = edge.get("data_bytes", 0.0)
+            cost = uniform[0] if nbytes == 0 else uniform[0] + nbytes / uniform[1]
         f = finish[u]
         a = f + float(cost)
         arrivals.append((placed_on[u], f, a))
