@@ -87,15 +87,28 @@ def test_the_bulk_path_leaves_every_doubtful_file_to_the_item_by_item_path(tmp_p
         assert words in fast
 
 
-def test_heft_scalar_ready_rows_give_the_plans_of_numpy_rows(tmp_path, monkeypatch):
-    for seed in range(4):
-        path = tmp_path / f"m{seed}.json"
-        path.write_text(json.dumps(_instance(120, 4, seed)))
-        workflow, platform = load(path)
-        fast = heft_module.heft(Problem(workflow, platform))
-        with monkeypatch.context() as m:
-            m.setattr(heft_module, "_ready_row", lambda *args: None)
-            plain = heft_module.heft(Problem(workflow, platform))
+@pytest.mark.parametrize("kind", ["cost matrix", "links", "multi-core"])
+@pytest.mark.parametrize("insertion", [True, False])
+def test_heft_scalar_paths_give_the_plans_of_numpy_rows(tmp_path, monkeypatch, kind, insertion):
+    from scheduler.bench import instances
+
+    for seed in range(3):
+        if kind == "cost matrix":
+            path = tmp_path / f"m{seed}.json"
+            path.write_text(json.dumps(_instance(120, 4, seed)))
+            workflow, platform = load(path)
+        elif kind == "links":
+            workflow, platform = instances.workflow(300, seed=seed, window=40), instances.platform(5)
+        else:
+            workflow = instances.workflow(150, seed=seed, window=30, max_cores=3)
+            platform = instances.cpu_platform(3, cores=4)
+        order = heft_module.priority_order(Problem(workflow, platform),
+                                           heft_module.upward_rank(Problem(workflow, platform)))
+        fast = heft_module.list_schedule(Problem(workflow, platform), order, insertion=insertion)
+        with monkeypatch.context() as m:  # numpy rows per predecessor, numpy over devices
+            m.setattr(heft_module, "_ready_scalars", lambda *args: None)
+            m.setattr(heft_module, "SCALAR_DEVICES", 0)
+            plain = heft_module.list_schedule(Problem(workflow, platform), order, insertion=insertion)
         assert (fast.device, fast.start, fast.finish) == (plain.device, plain.start, plain.finish)
 
 

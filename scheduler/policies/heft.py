@@ -96,6 +96,8 @@ def list_schedule(problem: Problem, order: list[int], *, insertion: bool = True)
     if not platform.links and getattr(platform, "network", None) is None and n_dev:
         latency, bandwidth = problem._link_matrices
         uniform = (float(latency[0, -1]), float(bandwidth[0, -1])) if n_dev > 1 else (0.0, math.inf)
+    if n_dev <= SCALAR_DEVICES:
+        return _list_schedule_scalar(problem, order, insertion, timelines, single, classes, uniform)
     for i in order:
         task = tasks[i]
         w = times[i]
@@ -146,6 +148,84 @@ def list_schedule(problem: Problem, order: list[int], *, insertion: bool = True)
     return plan
 
 
+#: Up to this many devices, :func:`list_schedule` compares devices with plain floats: on
+#: short rows a numpy call costs more than the Python arithmetic it replaces.
+SCALAR_DEVICES = 32
+
+
+def _list_schedule_scalar(problem: Problem, order: list[int], insertion: bool, timelines: list[Timeline],
+                          single: list[bool], classes: np.ndarray | None,
+                          uniform: tuple[float, float] | None) -> Plan:
+    """:func:`list_schedule` with Python floats: every device's finish time is exact
+    without a search when nothing is planned after the task's data-ready time or no
+    idle gap could hold it (it appends); the others are searched by increasing lower
+    bound while one could still finish first. The same (finish, device) minimum."""
+    times = problem.exec_times
+    devices, tasks, preds = problem.devices, problem.tasks, problem.preds
+    comm_times_from = problem.comm_times_from
+    out, ids = problem.out_edges, problem._ids
+    n_dev = len(devices)
+    ends = [0.0] * n_dev
+    last = [0.0] * n_dev
+    gaps = [t.gap_ends.tolist() for t in timelines]
+    placed_on = [-1] * len(tasks)
+    finish = [0.0] * len(tasks)
+    plan = Plan(device={})
+    inf = math.inf
+    for i in order:
+        task = tasks[i]
+        w = times[i].tolist()
+        scalars = _ready_scalars(i, preds[i], finish, placed_on, out, ids, uniform)
+        if scalars is None:  # some edge uses the link model: numpy rows, as list_schedule
+            row = np.zeros(n_dev)
+            for u in preds[i]:
+                np.maximum(row, finish[u] + comm_times_from(u, i, placed_on[u]), out=row)
+            ready = row.tolist()
+        else:
+            top, own = scalars
+            ready = [top] * n_dev
+            for p, value in own:
+                ready[p] = value
+        cls = classes[i].tolist() if insertion else None
+        best_eft, best_start, best_p = inf, inf, -1
+        searches = []
+        for p in range(n_dev):
+            r, wp = ready[p], w[p]
+            if r >= ends[p]:  # nothing planned after r: no gap to search
+                start = r
+            elif insertion and gaps[p][cls[p]] < r + wp:  # no gap holds it: it appends
+                start = max(r, last[p])
+            else:
+                searches.append((r + wp, p))
+                continue
+            eft = start + wp
+            if eft < best_eft:  # devices in order: ties keep the earlier device
+                best_eft, best_start, best_p = eft, start, p
+        if searches:
+            searches.sort()
+            for lower, p in searches:
+                if lower > best_eft:
+                    break
+                r, wp = ready[p], w[p]
+                need = 1 if single[p] else devices[p].slots_needed(task)
+                start = timelines[p].earliest_start(r, wp, need, insertion)
+                eft = start + wp
+                if eft < best_eft or (eft == best_eft and p < best_p):
+                    best_eft, best_start, best_p = eft, start, p
+        p = best_p
+        timeline = timelines[p]
+        timeline.add(best_start, best_eft, devices[p].slots_needed(task))
+        ends[p] = timeline.end
+        if single[p]:
+            gaps[p] = timeline.gap_ends.tolist()
+            last[p] = timeline.finishes[-1]
+        placed_on[i], finish[i] = p, best_eft
+        plan.device[task.id] = devices[p].name
+        plan.start[task.id] = best_start
+        plan.finish[task.id] = best_eft
+    return plan
+
+
 def _ready_row(i: int, preds: list[int], finish: list[float], placed_on: list[int], out: list[dict],
                ids: list[str], n_dev: int, uniform: tuple[float, float] | None = None) -> np.ndarray | None:
     """When every input edge of task ``i`` has an explicit ``cost`` or the platform one
@@ -153,8 +233,21 @@ def _ready_row(i: int, preds: list[int], finish: list[float], placed_on: list[in
     of ``i`` on each device (what the rows of :meth:`Problem.comm_times_from` give:
     ``finish + cost`` from another device, ``finish`` on the predecessor's own) built
     from scalars: one value everywhere but on the predecessors' devices. Else None."""
+    scalars = _ready_scalars(i, preds, finish, placed_on, out, ids, uniform)
+    if scalars is None:
+        return None
+    top, own = scalars
+    ready = np.full(n_dev, top)
+    for p, value in own:
+        ready[p] = value
+    return ready
+
+
+def _ready_scalars(i: int, preds: list[int], finish: list[float], placed_on: list[int], out: list[dict],
+                   ids: list[str], uniform: tuple[float, float] | None):
+    """:func:`_ready_row` as ``(value on every other device, [(device, value), ...])``, or None."""
     if not preds:
-        return np.zeros(n_dev)
+        return 0.0, ()
     tid = ids[i]
     top = 0.0
     arrivals = []
@@ -172,18 +265,17 @@ def _ready_row(i: int, preds: list[int], finish: list[float], placed_on: list[in
         arrivals.append((placed_on[u], f, a))
         if a > top:
             top = a
-    ready = np.full(n_dev, top)
     if len(arrivals) == 1:
-        ready[arrivals[0][0]] = arrivals[0][1]
-        return ready
+        return top, ((arrivals[0][0], arrivals[0][1]),)
+    own = []
     for p in {p for p, _, _ in arrivals}:
         value = 0.0
         for q, f, a in arrivals:
             v = f if q == p else a
             if v > value:
                 value = v
-        ready[p] = value
-    return ready
+        own.append((p, value))
+    return top, own
 
 
 def heft(problem: Problem, *, insertion: bool = True) -> Plan:
