@@ -194,7 +194,7 @@ def _list_schedule_scalar(problem: Problem, order: list[int], insertion: bool, t
             if r >= ends[p]:  # nothing planned after r: no gap to search
                 start = r
             elif insertion and gaps[p][cls[p]] < r + wp:  # no gap holds it: it appends
-                start = max(r, last[p])
+                start = last[p] if last[p] > r else r  # max(r, last[p]) without the call
             else:
                 searches.append((r + wp, p))
                 continue
