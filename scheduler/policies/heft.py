@@ -150,7 +150,7 @@ def list_schedule(problem: Problem, order: list[int], *, insertion: bool = True)
 
 #: Up to this many devices, :func:`list_schedule` compares devices with plain floats: on
 #: short rows a numpy call costs more than the Python arithmetic it replaces.
-SCALAR_DEVICES = 32
+SCALAR_DEVICES = 64
 
 
 def _list_schedule_scalar(problem: Problem, order: list[int], insertion: bool, timelines: list[Timeline],
