@@ -42,8 +42,10 @@ class Result:
     metrics: Metrics
     plan: Plan | None = None
 
-    def summary(self) -> dict[str, Any]:
-        """The JSON summary: headline metrics, per-device figures and the schedule."""
+    def summary(self, *, schedule: bool = True) -> dict[str, Any]:
+        """The JSON summary: headline metrics, per-device figures and the schedule
+        (with ``schedule=False``, ``"schedule": null`` and the task count in
+        ``"schedule_omitted"``: for very large runs, whose schedule is in trace.csv)."""
         m = self.metrics
         return {
             "workflow": self.workflow.name,
@@ -66,7 +68,7 @@ class Result:
             "devices": [vars(d) for d in m.devices],
             **({"links": [vars(k) for k in m.links]} if m.links else {}),
             "carbon_by_hour": m.carbon_by_hour,
-            "schedule": [
+            "schedule": None if not schedule else [
                 {"task": r.task, "device": r.device, "start": r.start, "finish": r.finish,
                  "energy_j": m.task_energy_j.get(r.task, 0.0),
                  "cost_usd": m.task_cost_usd.get(r.task, 0.0), "carbon_g": m.task_carbon_g.get(r.task, 0.0),
@@ -75,6 +77,7 @@ class Result:
                  **({"mitigated_fidelity": m.task_mitigated_fidelity[r.task]}
                     if r.task in m.task_mitigated_fidelity else {})}
                 for r in self.trace.tasks if r.status == "done"],
+            **({} if schedule else {"schedule_omitted": sum(r.status == "done" for r in self.trace.tasks)}),
             "wasted_energy_j": m.wasted_energy_j,
             "wasted_cost_usd": m.wasted_cost_usd,
             "failed_attempts": m.failed_attempts,

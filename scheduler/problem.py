@@ -33,12 +33,17 @@ class Problem:
         graph = workflow.graph
         #: ``preds[i]`` / ``succs[i]``: neighbour task indices, in workflow order.
         position = index.__getitem__
-        self.preds: list[list[int]] = [sorted(map(position, graph.pred[t.id])) for t in self.tasks]
-        self.succs: list[list[int]] = [sorted(map(position, graph.succ[t.id])) for t in self.tasks]
+        # networkx's adjacency dicts themselves (``graph.succ[n]`` wraps each in a
+        # read-only view whose every lookup is a Python call); read, never written.
+        succ, pred = graph._succ, graph._pred
+        self.preds: list[list[int]] = [sorted(map(position, pred[t.id])) for t in self.tasks]
+        self.succs: list[list[int]] = [sorted(map(position, succ[t.id])) for t in self.tasks]
         # Edge attributes by (task index, successor id): a list lookup and a dict
         # lookup instead of networkx's edge view on the engine's hot path.
         self._ids = [t.id for t in self.tasks]
-        self._out = [graph.succ[t.id] for t in self.tasks]
+        self._out = [succ[t.id] for t in self.tasks]
+        #: ``out_edges[i][v_id]``: the attributes of edge i -> v (networkx's own dicts).
+        self.out_edges = self._out
 
     @cached_property
     def exec_times(self) -> np.ndarray:
@@ -58,6 +63,9 @@ class Problem:
         column, so a thousand identical GPUs cost one pass over the tasks.
         Raises InputError naming the first task no device can run.
         """
+        table = self._given_table()
+        if table is not None:
+            return table, np.arange(len(self.devices), dtype=np.intp)
         named = set()
         for task in self.tasks:
             if task.times:
@@ -81,6 +89,21 @@ class Problem:
             raise InputError(unrunnable_reason(task, self.devices),
                              source=self.workflow.source, item=f"task {task.id!r}")
         return table, column_of
+
+    def _given_table(self) -> np.ndarray | None:
+        """The workflow's own execution-time matrix (:attr:`Workflow.exec_table`) when it
+        answers for these devices exactly as they would: the same device names in
+        order, plain table devices (:class:`Device`, which take a tabled time as is)
+        that accept the tasks' common requirements. Else None."""
+        given = self.workflow.exec_table
+        if given is None or tuple(d.name for d in self.devices) != given[0] or not self.tasks:
+            return None
+        # The loader's tasks differ only in their times (all tabled, all finite), so one
+        # task's check on each device stands for every task's.
+        first = self.tasks[0]
+        if any(type(d) is not Device or d.check(first) is not None for d in self.devices):
+            return None
+        return given[1]
 
     def _column(self, device: Device) -> np.ndarray:
         column = np.full(len(self.tasks), math.inf)

@@ -147,9 +147,11 @@ class Timeline:
         for j in range(k, min(k + 2, len(starts))):
             end = starts[j]
             length = end - (finishes[j - 1] if j else 0.0)
-            # Class membership with a margin far above rounding error.
-            fits = GAP_CLASSES <= length + 1e-9 * end
-            np.maximum(self.gap_ends, np.where(fits, end, -math.inf), out=self.gap_ends)
+            # Class membership with a margin far above rounding error. The classes are
+            # sorted, so the gap fits a prefix of them: raise that prefix to ``end``.
+            fits = bisect.bisect_right(_CLASS_LIST, length + 1e-9 * end)
+            prefix = self.gap_ends[:fits]
+            np.maximum(prefix, end, out=prefix)
 
 
 

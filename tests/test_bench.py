@@ -79,7 +79,7 @@ def test_a_failing_case_is_reported_not_raised():
 
 def test_quick_mode_is_small_and_covers_every_area():
     quick = cases(True)
-    assert {c.area for c in quick} == {"startup", "engine", "planners", "quantum", "circuits", "sweeps", "rl",
+    assert {c.area for c in quick} == {"startup", "command", "engine", "planners", "quantum", "circuits", "sweeps", "rl",
                                        "qpu-modes", "network"}
     assert max(c.kwargs.get("tasks", 0) for c in quick) <= 10_000
     assert any(c.kwargs.get("tasks") == 100_000 and c.kwargs.get("devices") == 1_000 for c in cases(False))

@@ -17,15 +17,20 @@ from __future__ import annotations
 
 import gc
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from workloads.errors import InputError
 from workloads.schema import check_schema, read_data
 from workloads.task import Task
 from workloads.validate import mapping, number, sequence, text
 from workloads.workflow import Workflow
+
+if TYPE_CHECKING:
+    import numpy as np
 
 DATA_SUFFIXES = (".json", ".yaml", ".yml")
 SCHEMA = Path(__file__).with_name("schemas") / "workflow.schema.json"
@@ -53,19 +58,6 @@ def register_loader(name: str, suffixes: tuple[str, ...], load: Callable[[Path, 
 
 def load_workflow(path: str | Path) -> Workflow:
     """Read a workflow from any registered format; InputError on bad input."""
-    # Loading makes millions of objects and no reference cycles: the cyclic garbage
-    # collector would only rescan the growing heap (about 40% of the time of a
-    # 300k-task file). It is paused while loading, and put back as it was.
-    paused = gc.isenabled()
-    gc.disable()
-    try:
-        return _load_workflow(path)
-    finally:
-        if paused:
-            gc.enable()
-
-
-def _load_workflow(path: str | Path) -> Workflow:
     _register_optional_formats()
     path = Path(path)
     suffix = path.suffix.lower()
@@ -74,15 +66,30 @@ def _load_workflow(path: str | Path) -> Workflow:
         known = sorted({s for lo in LOADERS for s in lo.suffixes})
         raise InputError(f"unknown workflow format {suffix or '(no suffix)'!r} (known: {', '.join(known)})",
                          source=str(path))
-    data = read_data(path) if suffix in DATA_SUFFIXES else None
-    for loader in candidates:
-        if loader.matches is None or loader.matches(data):
-            try:
-                return loader.load(path, data)
-            except InputError as err:
-                raise err.located(str(path)) from None
+    with gc_paused():
+        data = read_data(path) if suffix in DATA_SUFFIXES else None
+        for loader in candidates:
+            if loader.matches is None or loader.matches(data):
+                try:
+                    return loader.load(path, data)
+                except InputError as err:
+                    raise err.located(str(path)) from None
     names = ", ".join(lo.name for lo in candidates)
     raise InputError(f"not a workflow in any known format ({names})", source=str(path))
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """No garbage collection inside the block: building a large workflow makes
+    millions of objects, none of them garbage, and each collection would walk them
+    all again (about half of loading a 100k-task file)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _register_optional_formats() -> None:
@@ -132,6 +139,11 @@ def load_cost_matrix(path: Path, data: Any) -> Workflow:
         pue=number(data.get("pue", 1.0), "pue", source=source),
         carbon_g_per_kwh=number(data.get("carbon_g_per_kwh", 0.0), "carbon_g_per_kwh", source=source),
     )
+    fast = _checked_cost_matrix(data, names)
+    if fast is not None:  # every check passed in bulk: build without asking again per item
+        workflow = _cost_matrix_workflow(name, *fast, names, platform, source)
+        if workflow is not None:
+            return workflow
     costs = mapping(data["cost"], "cost", source=source)
     tasks = []
     for tid in sequence(data["tasks"], "tasks", source=source):
@@ -154,6 +166,97 @@ def load_cost_matrix(path: Path, data: Any) -> Workflow:
         u, v, c = edge
         edges.append((str(u), str(v), {"cost": number(c, f"edges[{i}] cost", source=source)}))
     return Workflow.build(name, tasks, edges, platform=platform, source=source)
+
+
+#: Integers up to this size convert to the same float in numpy and in ``float()``.
+_EXACT_INT = 2.0 ** 53
+
+
+def _numbers(values: list) -> "np.ndarray | None":
+    """``values`` (a list, or a list of equal-length lists) as a float array when every
+    entry is a finite, non-negative int or float (what :func:`workloads.validate.number`
+    accepts, converted as it converts); None when any is not."""
+    import numpy as np
+
+    flat = chain.from_iterable(values) if values and type(values[0]) is list else values
+    kinds = set(map(type, flat))
+    if not kinds <= {int, float}:
+        return None
+    try:
+        array = np.array(values, dtype=np.float64)
+    except (OverflowError, ValueError, TypeError):
+        return None
+    if array.size and not (np.isfinite(array).all() and array.min() >= 0):
+        return None
+    if int in kinds and array.size and array.max() >= _EXACT_INT:
+        return None
+    return array
+
+
+def _checked_cost_matrix(data: dict, names: list[str]):
+    """The checks of :func:`load_cost_matrix` and :meth:`Workflow.build` but the cycle
+    check, made over whole lists at once: ``(ids, cost rows as an n x P array, edges,
+    edge costs)`` when the instance passes every one of them, else None (the
+    item-by-item path then finds and words the first error, exactly as before)."""
+    ids, costs, edges = data["tasks"], data["cost"], data["edges"]
+    if type(ids) is not list or type(costs) is not dict or type(edges) is not list or not ids or not names:
+        return None
+    if set(map(type, ids)) != {str} or not all(map(str.strip, ids)) or len(set(ids)) != len(ids):
+        return None
+    if len(costs) != len(ids):
+        return None
+    try:
+        rows = [costs[t] for t in ids]
+    except KeyError:
+        return None
+    if set(map(type, rows)) != {list} or set(map(len, rows)) != {len(names)}:
+        return None
+    matrix = _numbers(rows)
+    if matrix is None:
+        return None
+    if edges:
+        if set(map(type, edges)) != {list} or set(map(len, edges)) != {3}:
+            return None
+        us, vs, cs = zip(*edges)
+        if set(map(type, us)) | set(map(type, vs)) != {str}:
+            return None
+        edge_costs = _numbers(list(cs))
+        if edge_costs is None:
+            return None
+        ends = set(ids)
+        if not (ends.issuperset(us) and ends.issuperset(vs)):
+            return None
+        pairs = list(zip(us, vs))
+        if any(u == v for u, v in pairs) or len(set(pairs)) != len(pairs):
+            return None
+    else:
+        pairs, edge_costs = [], None
+    return ids, matrix, pairs, edge_costs
+
+
+def _cost_matrix_workflow(name: str, ids: list[str], matrix, pairs: list[tuple[str, str]], edge_costs,
+                          names: list[str], platform, source: str) -> Workflow | None:
+    """The workflow :func:`load_cost_matrix` builds, from checked bulk data; it keeps the
+    cost matrix for planners (:attr:`Workflow.exec_table`); None if the edges make a cycle."""
+    import networkx as nx
+
+    import numpy as np
+
+    graph = nx.DiGraph(name=name)
+    graph.add_nodes_from((tid, {"task": Task(tid, times=dict(zip(names, row)))})
+                         for tid, row in zip(ids, matrix.tolist()))
+    if pairs:
+        graph.add_edges_from((u, v, {"data_bytes": 0.0, "cost": c})
+                             for (u, v), c in zip(pairs, edge_costs.tolist()))
+        # Edges that all point forward in the task list cannot close a cycle (the usual
+        # case: files list tasks in a topological order); otherwise ask networkx.
+        position = {tid: i for i, tid in enumerate(ids)}.__getitem__
+        forward = np.fromiter(map(position, chain.from_iterable(pairs)), np.intp, 2 * len(pairs))
+        if not (forward[0::2] < forward[1::2]).all() and not nx.is_directed_acyclic_graph(graph):
+            return None  # the item-by-item path names the cycle
+    workflow = Workflow(name, graph, platform=platform, source=source)
+    workflow.exec_table = (tuple(names), matrix)
+    return workflow
 
 
 # -- hybridsched's own format ---------------------------------------------------------

@@ -104,6 +104,16 @@ def parse_json(raw: str, source: str) -> Any:
 def parse_yaml(raw: str, source: str) -> Any:
     import yaml
 
+    fast = _fast_loader()
+    # PyYAML's reader refuses characters that libyaml may let through: those go the slow way.
+    if fast is not None and not yaml.reader.Reader.NON_PRINTABLE.search(raw):
+        # libyaml (C) parses about 10x faster; it is trusted only with documents it
+        # reads without any complaint. Anything else is read again below, so every
+        # error is worded by the pure-Python parser as before.
+        try:
+            return yaml.load(raw, Loader=fast)
+        except Exception:  # noqa: BLE001 - the reference parser below decides
+            pass
     try:
         return yaml.load(raw, Loader=_strict_loader())
     except InputError as err:
@@ -125,10 +135,19 @@ YAML_EXPANSION_LIMIT = 1_000_000
 
 
 @lru_cache(maxsize=1)
-def _strict_loader() -> type:
+def _fast_loader() -> type | None:
+    """:func:`_strict_loader`'s rules on libyaml's parser, or None without libyaml."""
     import yaml
 
-    class StrictLoader(yaml.SafeLoader):
+    base = getattr(yaml, "CSafeLoader", None)
+    return None if base is None else _strict_loader(base)
+
+
+@lru_cache(maxsize=2)
+def _strict_loader(base: type | None = None) -> type:
+    import yaml
+
+    class StrictLoader(base or yaml.SafeLoader):
         def construct_document(self, node):
             _check_expansion(node)
             return super().construct_document(node)

@@ -39,6 +39,10 @@ class Workflow:
         self.source = source
         self.tasks: list[Task] = [attrs["task"] for attrs in graph._node.values()]  # = graph.nodes[n]["task"]
         self.index: dict[str, int] = {t.id: i for i, t in enumerate(self.tasks)}
+        #: ``(device names, W)`` when the file gave every task's time on those devices as a
+        #: matrix (cost-matrix instances): ``W[i, j]`` is task i's time on device j. Planners
+        #: take it instead of asking each device (:attr:`scheduler.problem.Problem.exec_columns`).
+        self.exec_table: tuple[tuple[str, ...], Any] | None = None
 
     @classmethod
     def build(cls, name: str, tasks: Iterable[Task],

@@ -4,6 +4,9 @@ Areas (one module each):
 
 * ``startup``: ``hybridsched --help`` wall time; no Qiskit import for a
   classical workflow;
+* ``command``: the whole ``hybridsched simulate FILE --policy heft --json`` on a
+  cost-matrix instance against a bare-SimPy replay of its plan
+  (:mod:`scheduler.bench.command`);
 * ``engine``: our simulate and engine against a bare-SimPy program running
   the same placement (:mod:`scheduler.bench.engine`); ``scale``: one
   1M-task simulate;
@@ -44,7 +47,7 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-AREAS = ("startup", "engine", "scale", "loader", "planners", "quantum", "circuits", "sweeps", "rl", "qpu-modes", "network")
+AREAS = ("startup", "command", "engine", "scale", "loader", "planners", "quantum", "circuits", "sweeps", "rl", "qpu-modes", "network")
 
 
 @dataclass
@@ -69,6 +72,9 @@ def cases(quick: bool, areas: tuple[str, ...] = AREAS) -> list[Case]:
     out: list[Case] = []
     if "startup" in areas:
         out.append(Case("startup", "startup:run_case", {"repeat": 3 if quick else 7}))
+    if "command" in areas:
+        for n in ((10_000,) if quick else (10_000, 100_000)):
+            out.append(Case("command", "command:run_case", {"tasks": n, "devices": 16}, timeout=1800))
     if "engine" in areas:
         grid = [(1_000, 16), (10_000, 256)] if quick else \
             [(n, p) for n in (1_000, 10_000, 100_000) for p in (16, 256, 1_000)]

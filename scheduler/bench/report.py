@@ -49,6 +49,17 @@ def _engine(rows):
     return out + _errors(rows)
 
 
+def _command(rows):
+    out = [f"  {'tasks':>9} {'devices':>7} {'bare SimPy':>10} {'command':>8} {'command/bare':>12} "
+           f"{'wall':>7} {'load':>6} {'plan':>6} {'engine':>6} {'equal':>5} {'mem MB':>7}"]
+    for r in _ok(rows):
+        out.append(f"  {r['tasks']:>9,} {r['devices']:>7,} {r['bare_simpy_s']:>10.3f} {r['command_s']:>8.3f} "
+                   f"{r['command_ratio']:>12.2f} {r['command_wall_s']:>7.2f} {r['load_s']:>6.2f} "
+                   f"{r['plan_s']:>6.2f} {r['engine_s']:>6.2f} {'yes' if r['makespans_equal'] else 'NO':>5} "
+                   f"{r['command_peak_rss_mb']:>7,.0f}")
+    return out + _errors(rows)
+
+
 def _scale(rows):
     out = []
     for r in _ok(rows):
@@ -182,6 +193,6 @@ def _circuits(rows):
     return out + _errors(rows)
 
 
-RENDER = {"startup": _startup, "engine": _engine, "scale": _scale, "planners": _planners,
+RENDER = {"startup": _startup, "command": _command, "engine": _engine, "scale": _scale, "planners": _planners,
           "quantum": _quantum, "sweeps": _sweeps, "rl": _rl, "circuits": _circuits,
           "qpu-modes": _qpu_modes, "network": _network}

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
+import gc
 import sys
 
 ORDER = 10
+#: Tasks above which ``--json`` leaves the per-task schedule out unless --schedule asks for it.
+SCHEDULE_LIMIT = 10_000
 HELP = "run one workflow on a platform under a policy and report its metrics"
 DESCRIPTION = """\
 Run one workflow on a platform under a policy and report time, energy, cost
@@ -34,7 +36,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="time limit on each call into a policy that is not built in (default: "
                              "$HYBRIDSCHED_DECISION_TIMEOUT, else 300; 0: none); see docs/reliability.md")
     parser.add_argument("--json", action="store_true",
-                        help="print exactly one JSON object (the summary) on stdout")
+                        help="print exactly one JSON object (the summary) on stdout; its per-task "
+                             f"schedule is left out (null) above {SCHEDULE_LIMIT:,} tasks unless --schedule "
+                             "is given (trace.csv of --out always has every task)")
+    parser.add_argument("--schedule", action=argparse.BooleanOptionalAction, default=None,
+                        help=f"with --json: include the full per-task schedule (default: only for runs "
+                             f"of up to {SCHEDULE_LIMIT:,} tasks; above, it is written as compact JSON)")
     parser.add_argument("--out", metavar="DIR",
                         help="write trace.csv and summary.json into DIR (each written atomically)")
     parser.add_argument("--aer", action="store_true",
@@ -43,7 +50,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from scheduler.api import load, simulate, write_result
+    from scheduler.api import load
     from scheduler.policies import parse_options
 
     options = parse_options(args.option)
@@ -51,11 +58,24 @@ def run(args: argparse.Namespace) -> int:
         from scheduler.api import check_writable
 
         check_writable(args.out, folder=True)
-    from scheduler.progress import LARGE_BYTES, LARGE_TASKS, phase
+    from scheduler.progress import LARGE_BYTES, phase
 
     size = _size(args.workflow)
     with phase(f"loading {args.workflow} ({size / 2**20:.0f} MB)", enabled=size >= LARGE_BYTES):
         workflow, platform = load(args.workflow, args.platform)
+    # What was loaded lives to the end of the command: keep the collector from walking
+    # it again and again while planning and simulating make objects of their own.
+    gc.freeze()
+    try:
+        return _simulate_and_report(args, workflow, platform, options)
+    finally:
+        gc.unfreeze()  # a caller in the same process (tests, scripts) gets its collector back
+
+
+def _simulate_and_report(args: argparse.Namespace, workflow, platform, options: dict) -> int:
+    from scheduler.api import simulate, write_result
+    from scheduler.progress import LARGE_TASKS, phase
+
     with phase(f"simulating {len(workflow.tasks)} tasks on {len(platform.devices)} devices",
                enabled=len(workflow.tasks) >= LARGE_TASKS):
         result = simulate(workflow, platform, args.policy, seed=args.seed,
@@ -67,7 +87,13 @@ def run(args: argparse.Namespace) -> int:
     if args.out:
         write_result(result, args.out)
     if args.json:
-        json.dump(result.summary(), sys.stdout)
+        from scheduler.jsonout import dumps
+
+        full = args.schedule if args.schedule is not None else len(workflow.tasks) <= SCHEDULE_LIMIT
+        summary = result.summary(schedule=full)
+        # Above the limit a full schedule is written compact, by orjson (same values).
+        sys.stdout.write(dumps(summary, compact=full and len(workflow.tasks) > SCHEDULE_LIMIT,
+                               finite=summary["schedule"]))
         sys.stdout.write("\n")
     else:
         print(render_summary(result.summary()))

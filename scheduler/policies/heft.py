@@ -26,16 +26,21 @@ from scheduler.timeline import GAP_CLASSES, Timeline
 
 def upward_rank(problem: Problem) -> np.ndarray:
     """``rank_u`` of every task (Topcuoglu et al. 2002, eq. 4)."""
-    mean_w = problem.mean_exec_times
-    rank = np.zeros(len(problem.tasks))
+    mean_w = problem.mean_exec_times.tolist()
+    mean_comm = problem.platform.mean_transfer_time
+    succs, out, ids = problem.succs, problem.out_edges, [t.id for t in problem.tasks]
+    # Plain floats and the edges' attribute dicts: Problem.mean_comm_time's arithmetic
+    # without a call and an array read per edge.
+    rank = [0.0] * len(mean_w)
     for i in reversed(problem.topological_order()):
         best = 0.0
-        for j in problem.succs[i]:
-            value = problem.mean_comm_time(i, j) + rank[j]
+        row = out[i]
+        for j in succs[i]:
+            value = mean_comm(row[ids[j]]) + rank[j]
             if value > best:
                 best = value
         rank[i] = mean_w[i] + best
-    return rank
+    return np.array(rank)
 
 
 def priority_order(problem: Problem, rank: np.ndarray) -> list[int]:
@@ -82,29 +87,43 @@ def list_schedule(problem: Problem, order: list[int], *, insertion: bool = True)
     placed_on = [-1] * len(tasks)
     finish = [0.0] * len(tasks)
     plan = Plan(device={})
+    # Each task's duration class on each device (Timeline.gap_ends), for all tasks at once.
+    classes = (np.searchsorted(GAP_CLASSES, times, side="right") - 1).astype(np.int16) if insertion else None
+    out, ids = problem.out_edges, problem._ids
+    n_dev = len(devices)
+    platform = problem.platform
+    uniform = None
+    if not platform.links and getattr(platform, "network", None) is None and n_dev:
+        latency, bandwidth = problem._link_matrices
+        uniform = (float(latency[0, -1]), float(bandwidth[0, -1])) if n_dev > 1 else (0.0, math.inf)
+    if n_dev <= SCALAR_DEVICES:
+        return _list_schedule_scalar(problem, order, insertion, timelines, single, classes, uniform)
     for i in order:
         task = tasks[i]
         w = times[i]
-        ready = np.zeros(len(devices))
-        for u in preds[i]:
-            np.maximum(ready, finish[u] + comm_times_from(u, i, placed_on[u]), out=ready)
+        ready = _ready_row(i, preds[i], finish, placed_on, out, ids, n_dev, uniform)
+        if ready is None:  # some edge uses the link model: one row per predecessor
+            ready = np.zeros(n_dev)
+            for u in preds[i]:
+                np.maximum(ready, finish[u] + comm_times_from(u, i, placed_on[u]), out=ready)
         lower = ready + w
         if insertion:
             # No gap ends late enough: the search would append; its result is exact here.
-            appended = gap_ends[rows, np.searchsorted(GAP_CLASSES, w, side="right") - 1] < lower
+            appended = gap_ends[rows, classes[i]] < lower
             lower = np.where(appended, np.maximum(ready, last) + w, lower)
         else:
             appended = np.zeros(len(devices), dtype=bool)
         upper = np.maximum(ready, ends)
         upper += w
-        candidates = np.flatnonzero(lower <= upper.min())
-        # Most promising first; stop once no device left can finish as early.
-        candidates = candidates[np.argsort(lower[candidates], kind="stable")].tolist()
+        # Only devices whose lower bound is within the best append-at-the-end finish,
+        # most promising first; stop once no device left can finish as early.
+        bound = float(upper.min())
+        candidates = np.argsort(lower, kind="stable").tolist()
         lower_list, ready_list, w_list = lower.tolist(), ready.tolist(), w.tolist()
         appended_list = appended.tolist()
         best = (math.inf, math.inf, -1)
         for p in candidates:
-            if lower_list[p] > best[0]:
+            if lower_list[p] > best[0] or lower_list[p] > bound:
                 break
             r, wp = ready_list[p], w_list[p]
             if r >= ends_list[p]:  # nothing planned after r: no gap to search
@@ -127,6 +146,136 @@ def list_schedule(problem: Problem, order: list[int], *, insertion: bool = True)
         plan.start[task.id] = est
         plan.finish[task.id] = eft
     return plan
+
+
+#: Up to this many devices, :func:`list_schedule` compares devices with plain floats: on
+#: short rows a numpy call costs more than the Python arithmetic it replaces.
+SCALAR_DEVICES = 64
+
+
+def _list_schedule_scalar(problem: Problem, order: list[int], insertion: bool, timelines: list[Timeline],
+                          single: list[bool], classes: np.ndarray | None,
+                          uniform: tuple[float, float] | None) -> Plan:
+    """:func:`list_schedule` with Python floats: every device's finish time is exact
+    without a search when nothing is planned after the task's data-ready time or no
+    idle gap could hold it (it appends); the others are searched by increasing lower
+    bound while one could still finish first. The same (finish, device) minimum."""
+    times = problem.exec_times
+    devices, tasks, preds = problem.devices, problem.tasks, problem.preds
+    comm_times_from = problem.comm_times_from
+    out, ids = problem.out_edges, problem._ids
+    n_dev = len(devices)
+    ends = [0.0] * n_dev
+    last = [0.0] * n_dev
+    gaps = [t.gap_ends.tolist() for t in timelines]
+    placed_on = [-1] * len(tasks)
+    finish = [0.0] * len(tasks)
+    plan = Plan(device={})
+    inf = math.inf
+    for i in order:
+        task = tasks[i]
+        w = times[i].tolist()
+        scalars = _ready_scalars(i, preds[i], finish, placed_on, out, ids, uniform)
+        if scalars is None:  # some edge uses the link model: numpy rows, as list_schedule
+            row = np.zeros(n_dev)
+            for u in preds[i]:
+                np.maximum(row, finish[u] + comm_times_from(u, i, placed_on[u]), out=row)
+            ready = row.tolist()
+        else:
+            top, own = scalars
+            ready = [top] * n_dev
+            for p, value in own:
+                ready[p] = value
+        cls = classes[i].tolist() if insertion else None
+        best_eft, best_start, best_p = inf, inf, -1
+        searches = []
+        for p in range(n_dev):
+            r, wp = ready[p], w[p]
+            if r >= ends[p]:  # nothing planned after r: no gap to search
+                start = r
+            elif insertion and gaps[p][cls[p]] < r + wp:  # no gap holds it: it appends
+                start = last[p] if last[p] > r else r  # max(r, last[p]) without the call
+            else:
+                searches.append((r + wp, p))
+                continue
+            eft = start + wp
+            if eft < best_eft:  # devices in order: ties keep the earlier device
+                best_eft, best_start, best_p = eft, start, p
+        if searches:
+            searches.sort()
+            for lower, p in searches:
+                if lower > best_eft:
+                    break
+                r, wp = ready[p], w[p]
+                need = 1 if single[p] else devices[p].slots_needed(task)
+                start = timelines[p].earliest_start(r, wp, need, insertion)
+                eft = start + wp
+                if eft < best_eft or (eft == best_eft and p < best_p):
+                    best_eft, best_start, best_p = eft, start, p
+        p = best_p
+        timeline = timelines[p]
+        timeline.add(best_start, best_eft, devices[p].slots_needed(task))
+        ends[p] = timeline.end
+        if single[p]:
+            gaps[p] = timeline.gap_ends.tolist()
+            last[p] = timeline.finishes[-1]
+        placed_on[i], finish[i] = p, best_eft
+        plan.device[task.id] = devices[p].name
+        plan.start[task.id] = best_start
+        plan.finish[task.id] = best_eft
+    return plan
+
+
+def _ready_row(i: int, preds: list[int], finish: list[float], placed_on: list[int], out: list[dict],
+               ids: list[str], n_dev: int, uniform: tuple[float, float] | None = None) -> np.ndarray | None:
+    """When every input edge of task ``i`` has an explicit ``cost`` or the platform one
+    link between every two devices (``uniform``: its latency, bandwidth), the data-ready time
+    of ``i`` on each device (what the rows of :meth:`Problem.comm_times_from` give:
+    ``finish + cost`` from another device, ``finish`` on the predecessor's own) built
+    from scalars: one value everywhere but on the predecessors' devices. Else None."""
+    scalars = _ready_scalars(i, preds, finish, placed_on, out, ids, uniform)
+    if scalars is None:
+        return None
+    top, own = scalars
+    ready = np.full(n_dev, top)
+    for p, value in own:
+        ready[p] = value
+    return ready
+
+
+def _ready_scalars(i: int, preds: list[int], finish: list[float], placed_on: list[int], out: list[dict],
+                   ids: list[str], uniform: tuple[float, float] | None):
+    """:func:`_ready_row` as ``(value on every other device, [(device, value), ...])``, or None."""
+    if not preds:
+        return 0.0, ()
+    tid = ids[i]
+    top = 0.0
+    arrivals = []
+    for u in preds:
+        edge = out[u][tid]
+        cost = edge.get("cost")
+        if cost is None:
+            if uniform is None:
+                return None
+            # Problem.comm_times_from's arithmetic, for a link the same between every two devices.
+            nbytes = edge.get("data_bytes", 0.0)
+            cost = uniform[0] if nbytes == 0 else uniform[0] + nbytes / uniform[1]
+        f = finish[u]
+        a = f + float(cost)
+        arrivals.append((placed_on[u], f, a))
+        if a > top:
+            top = a
+    if len(arrivals) == 1:
+        return top, ((arrivals[0][0], arrivals[0][1]),)
+    own = []
+    for p in {p for p, _, _ in arrivals}:
+        value = 0.0
+        for q, f, a in arrivals:
+            v = f if q == p else a
+            if v > value:
+                value = v
+        own.append((p, value))
+    return top, own
 
 
 def heft(problem: Problem, *, insertion: bool = True) -> Plan:
