@@ -328,7 +328,7 @@ def _task_from_spec(spec: dict, i: int, source: str | None, base: Path | None) -
     if "mitigation" in spec:  # error mitigation's resilience options (devices/mitigation.py)
         from devices.mitigation import parse
 
-        if parse(spec["mitigation"], source=source, item=item) is not None:  # checked here, read by the QPU
+        if parse(spec["mitigation"], source=source, item=f"task {tid!r}") is not None:  # checked here, read by the QPU
             meta = {**meta, "mitigation": spec["mitigation"]}
     return Task(tid, kind=kind, accelerator=spec.get("accelerator"), times=times, circuit=circuit,
                 meta=meta, group=spec.get("group"), **fields)
