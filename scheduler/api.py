@@ -22,7 +22,7 @@ from typing import Any, Callable
 import numpy as np
 
 from devices.platform import Platform, load_platform
-from scheduler.engine import Engine
+from scheduler.fault_engine import engine_class
 from scheduler.metrics import Metrics, compute
 from scheduler.policy import Plan, Policy
 from scheduler.trace import Trace
@@ -128,7 +128,7 @@ def simulate(workflow: Workflow, platform: Platform, policy: str | Policy = "hef
         check_width(cut_width, source=workflow.source)
     if isinstance(policy, str):
         policy = make_policy(policy, seed=seed, **options)
-    engine = Engine(workflow, platform, policy, seed=seed, decision_timeout=decision_timeout)
+    engine = engine_class(platform)(workflow, platform, policy, seed=seed, decision_timeout=decision_timeout)
     check_time_range(engine.problem)
     # Sums near the float limit overflow to inf inside planners and metrics; the check
     # below reports that in one line, so numpy's warnings would only be noise.

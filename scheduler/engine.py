@@ -23,8 +23,12 @@ between devices, no polling. Ties follow SimPy's event order, which follows
 workflow and platform order, so equal inputs give equal traces.
 
 Devices that fail or have downtime windows need more rules (aborts, retries,
-re-planning): ``Engine(...)`` then returns a
-:class:`~scheduler.fault_engine.FaultEngine`, and this engine stays as lean.
+re-planning): those are :class:`~scheduler.fault_engine.FaultEngine`, a
+subclass the caller chooses (:func:`scheduler.fault_engine.engine_class` picks
+the one a platform needs; :func:`scheduler.api.simulate` uses it). This
+engine stays as lean, refuses a platform with faults rather than ignore them,
+and imports nothing of the fault rules: imports flow one way, fault engine ->
+engine -> view, problem, policy.
 """
 
 from __future__ import annotations
@@ -50,16 +54,14 @@ from workloads.workflow import Workflow
 class Engine:
     """Runs one workflow on one platform under one policy; :meth:`run` returns the trace."""
 
-    def __new__(cls, workflow: Workflow, platform: Platform, *args, **kwargs):
-        # Devices that fail or go down need the fault rules; the rest keep this lean engine.
-        if cls is Engine and any(d.has_faults for d in platform.devices):
-            from scheduler.fault_engine import FaultEngine
-
-            cls = FaultEngine
-        return super().__new__(cls)
+    #: Whether this engine carries out device failures, downtime and repair.
+    models_faults = False
 
     def __init__(self, workflow: Workflow, platform: Platform, policy: Policy, *, seed: int = 0,
                  decision_timeout: float | None = None):
+        if not self.models_faults and any(d.has_faults for d in platform.devices):
+            raise ValueError(f"platform {platform.name!r} has devices that fail or go down: run it on "
+                             f"scheduler.fault_engine.FaultEngine (engine_class(platform) picks the engine)")
         self.workflow = workflow
         self.seed = seed
         self.platform = platform

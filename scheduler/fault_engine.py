@@ -1,9 +1,10 @@
 """The engine on a platform whose devices fail or go down for maintenance.
 
 :class:`FaultEngine` is :class:`~scheduler.engine.Engine` plus the fault
-models of :mod:`devices.faults`; ``Engine(...)`` returns one by itself when a
-device of the platform has ``failures`` or ``downtime``, so platforms without
-faults keep the plain engine and pay nothing.
+models of :mod:`devices.faults`. The caller chooses it: :func:`engine_class`
+gives it for a platform with a device that has ``failures`` or ``downtime``
+(and the plain engine otherwise, so platforms without faults pay nothing);
+:func:`scheduler.api.simulate` does that.
 
 The rules, each exact:
 
@@ -55,8 +56,16 @@ IDLE_FAULT_EVENTS = 1000
 FAULT_STREAM = 0xFA17
 
 
+def engine_class(platform: Platform) -> type[Engine]:
+    """The engine ``platform`` needs: :class:`FaultEngine` when a device fails or has
+    downtime, else the plain :class:`~scheduler.engine.Engine`."""
+    return FaultEngine if any(d.has_faults for d in platform.devices) else Engine
+
+
 class FaultEngine(Engine):
     """The engine with device failures, repairs and downtime windows."""
+
+    models_faults = True
 
     def __init__(self, workflow, platform, policy, *, seed: int = 0, **options):
         super().__init__(workflow, platform, policy, seed=seed, **options)

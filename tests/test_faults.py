@@ -96,10 +96,17 @@ def test_bad_fault_fields_are_input_errors(fields, message):
 
 
 def test_platforms_without_faults_keep_the_plain_engine():
+    from scheduler.fault_engine import engine_class
+
     wf = chain(1, 2)
+    assert engine_class(one_device()) is Engine
     assert type(Engine(wf, one_device(), make_policy("heft"))) is Engine
     faulty = platform_from_spec({"devices": [{"name": "d", "downtime": [{"start": 1, "end": 2}]}]})
-    assert type(Engine(wf, faulty, make_policy("heft"))) is FaultEngine
+    assert engine_class(faulty) is FaultEngine
+    assert type(FaultEngine(wf, faulty, make_policy("heft"))) is FaultEngine
+    # The plain engine refuses faults rather than silently ignore them.
+    with pytest.raises(ValueError, match="FaultEngine"):
+        Engine(wf, faulty, make_policy("heft"))
 
 
 # -- exact small cases ----------------------------------------------------------------------

@@ -271,9 +271,10 @@ class PlanPolicy(Policy):
 
 def run_plan(instance: Instance, plan: Plan, seed: int = 0) -> tuple[Metrics, Plan]:
     """Execute ``plan`` on the engine (seed ``seed``, as ``simulate`` would) and return its metrics."""
-    from scheduler.engine import Engine
+    from scheduler.fault_engine import engine_class
 
-    engine = Engine(instance.workflow, instance.platform, PlanPolicy(plan), seed=seed, decision_timeout=0)
+    engine = engine_class(instance.platform)(instance.workflow, instance.platform, PlanPolicy(plan), seed=seed,
+                                             decision_timeout=0)
     trace = engine.run()
     # The instance's Problem answers as the engine's own (same workflow and platform), and
     # already holds the execution-time table that SLR needs.
