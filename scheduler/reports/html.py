@@ -159,7 +159,9 @@ def _summary(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _traces(out: Path, runs: list[dict[str, Any]], problems: list[str]) -> tuple[dict[str, Any], str]:
     """Per run: devices, kinds and segments ``[device, start, duration, state, label]``."""
+    from scheduler.reports.perfetto import read_trace_rows, recorded_devices
     from scheduler.reports.states import idle_gaps, recorded_waits
+    from workloads.errors import InputError
 
     traces: dict[str, Any] = {}
     total, left_out, missing = 0, 0, 0
@@ -170,19 +172,19 @@ def _traces(out: Path, runs: list[dict[str, Any]], problems: list[str]) -> tuple
         if total >= MAX_TRACE_ROWS:
             left_out += 1
             continue
-        try:
-            rows = list(csv.DictReader(io.StringIO((folder / "trace.csv").read_text(encoding="utf-8"))))
-            for r in rows:
-                float(r["start"]), float(r["finish"]), r["type"], r["device"], r["task"]
-        except FileNotFoundError:
+        if not (folder / "trace.csv").is_file():
             missing += 1
             continue
-        except (OSError, UnicodeDecodeError, KeyError, TypeError, ValueError) as err:
-            problems.append(f"{folder / 'trace.csv'}: damaged ({type(err).__name__}), no Gantt chart for this run")
+        try:
+            rows = read_trace_rows(folder)  # the export's and the plots' reader: the same checks
+        except InputError as err:
+            where = f" at {err.item}" if err.item else ""
+            problems.append(f"{folder / 'trace.csv'}: {err.message}{where}, no Gantt chart for this run")
             continue
         info = _read_json(folder / "result.json", []) or {}
-        devices = [d["device"] for d in info.get("summary", {}).get("devices", [])]
-        kinds = {d["device"]: d.get("kind", "") for d in info.get("summary", {}).get("devices", [])}
+        devices = recorded_devices(info)
+        kinds = {d["device"]: d.get("kind", "") for d in info["summary"]["devices"]
+                 if isinstance(d, dict) and d.get("device") in devices} if devices else {}
         for r in rows:
             if r["type"] == "task" and r["device"] not in devices:
                 devices.append(r["device"])
