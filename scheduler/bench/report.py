@@ -28,6 +28,15 @@ def _ok(rows):
     return [r for r in rows if "error" not in r and "skipped" not in r]
 
 
+def _measured(rows, out: list[str]):
+    """The rows that ran and measured; a line in ``out`` for each that could not (a missing extra)."""
+    for r in _ok(rows):
+        if r.get("available", True):
+            yield r
+        else:
+            out.append(f"  not available: {r['reason']}")
+
+
 def _startup(rows):
     out = []
     for r in _ok(rows):
@@ -100,10 +109,7 @@ def _planners(rows):
 
 def _quantum(rows):
     out = []
-    for r in _ok(rows):
-        if not r.get("available"):
-            out.append(f"  not available: {r['reason']}")
-            continue
+    for r in _measured(rows, out):
         out.append(f"  {r['backend']}: backend load {r['backend_load_s']:.2f} s; per circuit: cold "
                    f"{r['cold_median_s'] * 1e3:.1f} ms (transpile), warm {r['warm_median_us']:.0f} us "
                    f"(max {r['warm_max_us']:.0f}), equal circuit by fingerprint "
@@ -116,10 +122,7 @@ def _quantum(rows):
 
 def _sweeps(rows):
     out = []
-    for r in _ok(rows):
-        if not r.get("available"):
-            out.append(f"  not available: {r['reason']}")
-            continue
+    for r in _measured(rows, out):
         out.append(f"  {r['runs']} runs of {r['tasks_per_run']} tasks (wall):")
         for label, e in r["executors"].items():
             if "error" in e:
@@ -132,10 +135,7 @@ def _sweeps(rows):
 
 def _rl(rows):
     out = []
-    for r in _ok(rows):
-        if not r.get("available", True):
-            out.append(f"  not measured: {r['reason']}")
-            continue
+    for r in _measured(rows, out):
         out.append(f"  {r['workflow']} ({r['tasks']} tasks, {r['devices']} devices), random masked actions: "
                    f"{r['steps_per_cpu_s']:,.0f} steps per CPU s ({r['steps_per_wall_s']:,.0f} per wall s), "
                    f"goal {r['goal_steps_per_s']:,}: {'met' if r['meets_goal'] else 'NOT MET'}; "
@@ -145,10 +145,7 @@ def _rl(rows):
 
 def _qpu_modes(rows):
     out = []
-    for r in _ok(rows):
-        if not r.get("available"):
-            out.append(f"  not available: {r['reason']}")
-            continue
+    for r in _measured(rows, out):
         runs = r["runs"]
         out.append(f"  VQE {r['iterations']} iterations ({r['circuits']} circuits), warm transpile cache:")
         out.append(f"    session, tenants at load 0.9: {r['session_s']:.2f} s (goal < {r['session_goal_s']:g} s); "
