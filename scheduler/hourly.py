@@ -141,13 +141,10 @@ def task_carbon(trace: Trace, platform: Platform, task_energy: dict[str, float])
             series.value(int(k))
         g = values[kb[one]]
     out[one] = j[one] * g * scale
-    for idx in np.flatnonzero(~one):
-        span = e[idx] - b[idx]
-        total = 0.0
-        for k in range(int(kb[idx]), int(ke[idx]) + 1):
-            lo = max(b[idx] + offset, k * HOUR)
-            hi = min(e[idx] + offset, (k + 1) * HOUR)
-            if hi > lo:
-                total += j[idx] * (hi - lo) / span * series.value(k)
-        out[idx] = total * scale
+    for idx in np.flatnonzero(~one):  # a run across hours: its energy split by the one hour splitter
+        rows = (int(kb[idx]), int(ke[idx]))
+        watts = np.array([j[idx] / (e[idx] - b[idx])])
+        joules = hourly_energy(series, start, (b[idx:idx + 1], e[idx:idx + 1], watts), rows)
+        g = np.array([series.value(k) for k in range(rows[0], rows[1] + 1)])
+        out[idx] = float(joules @ g) * scale
     return {r.task: float(c) for r, c in zip(runs, out)}
