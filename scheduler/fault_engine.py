@@ -107,11 +107,11 @@ class FaultEngine(Engine):
             self.env.timeout(delay).callbacks.append(lambda _e: fn(*args))
 
     def _later(self, i: int, delay: float, fn, *args) -> None:
-        # Data, queue waits and runs of an attempt that a fault has since aborted are dropped.
-        token = self.token[i]
-        self.env.timeout(delay).callbacks.append(lambda _e: self.token[i] == token and fn(*args))
+        call = self._guarded(i, fn, *args)
+        self.env.timeout(delay).callbacks.append(lambda _e: call())
 
     def _guarded(self, i: int, fn, *args):
+        # Data, queue waits and runs of an attempt that a fault has since aborted are dropped.
         token = self.token[i]
         return lambda: self.token[i] == token and fn(*args)
 
