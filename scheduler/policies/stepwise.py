@@ -56,12 +56,10 @@ def split_observation(obs: np.ndarray, max_devices: int) -> tuple[np.ndarray, np
 
 
 def expected_wait(device) -> float:
-    """Mean seconds a task waits behind other users' jobs on ``device`` (a lognormal's
-    mean, ``median * exp(sigma**2 / 2)``, for a shared QPU; 0 elsewhere)."""
-    median = float(getattr(device, "queue_median_s", 0.0) or 0.0)
-    if median <= 0:
-        return 0.0
-    return median * math.exp(float(getattr(device, "queue_sigma", 1.0)) ** 2 / 2)
+    """Mean seconds a task waits behind other users' jobs on ``device``: a shared QPU's
+    sampled-wait mean (:meth:`devices.qpu.QPU.mean_sampled_wait`), 0 elsewhere."""
+    mean = getattr(device, "mean_sampled_wait", None)
+    return mean() if mean is not None else 0.0
 
 
 class Instance:
