@@ -17,11 +17,13 @@ ACM TOMACS 23(4), 2013) without its correction factors:
   (once per instant however many do); on networks of more than
   ``LOCAL_ABOVE`` links only for the flows that share a link with it,
   directly or through other flows (the rest keep their rates: the same
-  numbers, found faster).
+  numbers, found faster). The filling itself is compiled
+  (:mod:`scheduler.maxmin`); this module keeps the events.
 
 Flows on one route always have equal rates, so the model keeps one *class*
-per route in use: its flow count, its per-flow rate and the bytes each of
-its flows has received since the class began (``progress``). A flow that
+per route in use, a slot in a few numpy arrays: its flow count, its
+per-flow rate and the bytes each of its flows has received since the class
+began (``progress``). A flow that
 joins with ``b`` bytes ends when the progress has grown by ``b``: rate
 changes cost one update per class, not per flow, and the flows of a class
 end in the order of their targets (a heap).
@@ -41,7 +43,10 @@ import heapq
 import math
 from typing import Callable
 
+import numpy as np
 import simpy
+
+from scheduler.maxmin import reshare
 
 #: Flows whose target lies within this relative distance of their class's progress end
 #: together: the error of summing rate x time in floating point, far below SimGrid's 1e-6 check.
@@ -49,32 +54,7 @@ _SAME = 1e-12
 #: Networks of more links recompute only the flows connected to a change; smaller ones
 #: recompute all (finding the component costs about as much as the filling there).
 LOCAL_ABOVE = 64
-
-
-class _Class:
-    """The flows in their bandwidth phase on one route."""
-
-    __slots__ = ("route", "flows", "rate", "progress", "since", "end", "m", "share")
-
-    def __init__(self, route: tuple[int, ...], now: float):
-        self.route = route
-        #: (target progress, flow number, done callback): a min-heap.
-        self.flows: list[tuple[float, int, Callable[[], None]]] = []
-        self.rate = 0.0
-        self.progress = 0.0
-        self.since = now
-        #: When the first of its flows ends at the current rate.
-        self.end = math.inf
-        #: Flows in the class, and the filling's scratch: the share found (-1: not yet).
-        self.m = 0
-        self.share = -1.0
-
-    def advance(self, now: float) -> None:
-        self.progress += self.rate * (now - self.since)
-        self.since = now
-
-    def set_end(self) -> None:
-        self.end = self.since + (self.flows[0][0] - self.progress) / self.rate if self.rate > 0 else math.inf
+_NO_LINKS = np.zeros(0, np.int64)
 
 
 class FlowModel:
@@ -82,12 +62,15 @@ class FlowModel:
 
     def __init__(self, env: simpy.Environment, bandwidths: list[float]):
         self.env = env
-        self.bandwidth = [float(b) for b in bandwidths]
-        self.classes: dict[tuple[int, ...], _Class] = {}
-        #: Classes crossing each link, by route (insertion order: deterministic).
-        self.on_link: list[dict[tuple[int, ...], _Class]] = [{} for _ in bandwidths]
-        #: Flows in their bandwidth phase on each link.
-        self.count = [0] * len(bandwidths)
+        self.bandwidth = np.array(bandwidths, dtype=np.float64)
+        #: The slot of each route in use; free slots for reuse (last freed first).
+        self.classes: dict[tuple[int, ...], int] = {}
+        self._free: list[int] = []
+        self._next_end = math.inf
+        #: Per slot: its route, and its flows as a min-heap of (target progress, flow number, done).
+        self._routes: list[tuple[int, ...]] = []
+        self._flows: list[list[tuple[float, int, Callable[[], None]]]] = []
+        self._grow(8, 4)
         self._wakes: set[float] = set()
         self._dirty: dict[int, None] = {}
         #: Flows in their latency phase: (end of it, serial, route, bytes, done), a min-heap.
@@ -97,6 +80,23 @@ class FlowModel:
         #: Flows started and rate recomputations done (for benchmarks and tests).
         self.flows_started = 0
         self.recomputations = 0
+
+    def _grow(self, slots: int, width: int) -> None:
+        """Room for ``slots`` classes on routes of up to ``width`` links (arrays kept, padded)."""
+        old = len(self._routes)
+        route = np.full((slots, width), -1, np.int64)
+        arrays = {"m": np.zeros(slots, np.int64), "rate": np.zeros(slots), "progress": np.zeros(slots),
+                  "since": np.zeros(slots), "head": np.zeros(slots), "end": np.full(slots, np.inf)}
+        if old:
+            route[:old, :self.route.shape[1]] = self.route
+            for name, array in arrays.items():
+                array[:old] = getattr(self, name)
+        self.route = route
+        for name, array in arrays.items():
+            setattr(self, name, array)
+        self._routes += [()] * (slots - old)
+        self._flows += [[] for _ in range(slots - old)]
+        self._free.extend(range(slots - 1, old - 1, -1))  # the lowest slot first
 
     def start(self, route: tuple[int, ...], nbytes: float, latency: float, done: Callable[[], None]) -> None:
         """Send ``nbytes`` over the links ``route``; call ``done()`` when the last byte arrives."""
@@ -120,24 +120,41 @@ class FlowModel:
 
     def _enter(self, route: tuple[int, ...], nbytes: float, done: Callable[[], None]) -> None:
         now = self.env.now
-        cls = self.classes.get(route)
-        if cls is None:
-            cls = self.classes[route] = _Class(route, now)
-            for link in route:
-                self.on_link[link][route] = cls
+        slot = self.classes.get(route)
+        if slot is None:
+            if len(route) > self.route.shape[1]:
+                self._grow(len(self._routes), len(route))
+            if not self._free:
+                self._grow(2 * len(self._routes), self.route.shape[1])
+            slot = self._free.pop()
+            self.classes[route] = slot
+            self._routes[slot] = route
+            self.route[slot, :] = -1
+            self.route[slot, :len(route)] = route
+            self.rate[slot] = self.progress[slot] = 0.0
+            self.since[slot] = now
+            self.end[slot] = math.inf
+            progress = 0.0
         else:
-            cls.advance(now)
+            progress = self._advance(slot, now)
         self._serial += 1
-        count = self.count
-        for link in route:
-            count[link] += 1
-        cls.m += 1
-        target = cls.progress + nbytes
-        if cls.flows and target < cls.flows[0][0]:
-            heapq.heappush(cls.flows, (target, self._serial, done))
-            cls.set_end()
-        else:
-            heapq.heappush(cls.flows, (target, self._serial, done))
+        self.m[slot] += 1
+        flows = self._flows[slot]
+        target = progress + nbytes
+        heapq.heappush(flows, (target, self._serial, done))
+        if flows[0][0] == target:  # a new first flow: the class ends sooner at its current rate
+            self.head[slot] = target
+            rate = float(self.rate[slot])
+            end = self.end[slot] = now + (target - progress) / rate if rate > 0 else math.inf
+            if end < self._next_end:
+                self._next_end = end
+
+    def _advance(self, slot: int, now: float) -> float:
+        """Bring the class's progress up to ``now``; return it."""
+        progress = float(self.progress[slot]) + float(self.rate[slot]) * (now - float(self.since[slot]))
+        self.progress[slot] = progress
+        self.since[slot] = now
+        return progress
 
     def _mark(self, links) -> None:
         """Rates on ``links`` need recomputing before time moves on."""
@@ -164,27 +181,27 @@ class FlowModel:
             self._enter(route, nbytes, done)
             for link in route:
                 dirty[link] = None
-        for cls in [c for c in self.classes.values() if c.end <= at]:
-            cls.advance(now)
-            flows = cls.flows
-            limit = cls.progress * (1 + _SAME)
-            # Due by progress, or so nearly due that the time left rounds away.
-            before = len(flows)
-            while flows and (flows[0][0] <= limit or now + (flows[0][0] - cls.progress) / cls.rate <= now):
-                _, serial, done = heapq.heappop(flows)
-                ended.append((serial, done))
-            gone = before - len(flows)
-            cls.m -= gone
-            for link in cls.route:
-                self.count[link] -= gone
-            if flows:
-                cls.set_end()
-            else:
-                del self.classes[cls.route]
-                for link in cls.route:
-                    del self.on_link[link][cls.route]
-            for link in cls.route:
-                dirty[link] = None
+        if self._next_end <= at:
+            for slot in np.flatnonzero(self.end <= at).tolist():
+                progress = self._advance(slot, now)
+                rate = float(self.rate[slot])
+                flows = self._flows[slot]
+                limit = progress * (1 + _SAME)
+                # Due by progress, or so nearly due that the time left rounds away.
+                while flows and (flows[0][0] <= limit or now + (flows[0][0] - progress) / rate <= now):
+                    _, serial, done = heapq.heappop(flows)
+                    ended.append((serial, done))
+                    self.m[slot] -= 1
+                route = self._routes[slot]
+                if flows:
+                    self.head[slot] = flows[0][0]
+                    self.end[slot] = now + (flows[0][0] - progress) / rate
+                else:
+                    del self.classes[route]
+                    self._free.append(slot)
+                    self.end[slot] = math.inf
+                for link in route:
+                    dirty[link] = None
         if dirty:  # one recomputation for everything that happened now
             links, self._dirty = tuple(dirty), {}
             self._reshare(links)
@@ -197,73 +214,17 @@ class FlowModel:
     def _reshare(self, links: tuple[int, ...]) -> None:
         """Recompute max-min rates of the classes connected to ``links``."""
         self.recomputations += 1
-        on_link = self.on_link
-        comp = self.classes
-        if not comp:
-            self._schedule()
-            return
         local = len(self.bandwidth) > LOCAL_ABOVE
-        if local:
-            comp = self._component(links)
-        # Progressive filling, a class of m flows counting m times (lists: links are small ints).
-        cap = self.bandwidth[:]
-        count = self.count[:]
-        active = ([link for link in range(len(cap)) if count[link]] if not local else
-                  sorted({link for cls in comp.values() for link in cls.route}))
-        while active:
-            best, share = -1, math.inf
-            for link in active:
-                s = cap[link] / count[link]
-                if s < share:
-                    best, share = link, s
-            if share <= 0.0:  # rounding left a link a hair below zero: give its flows a hair
-                share = 1e-300
-            for cls in on_link[best].values():
-                if cls.share >= 0.0:
-                    continue
-                cls.share = share
-                m = cls.m
-                used = share * m
-                for link in cls.route:
-                    count[link] -= m
-                    cap[link] -= used  # >= its flows' fair share there, up to rounding
-            active = [link for link in active if count[link]]
-        now = self.env.now
-        first = math.inf
-        for cls in comp.values():
-            rate = cls.share
-            cls.share = -1.0
-            if rate != cls.rate:
-                cls.progress += cls.rate * (now - cls.since)
-                cls.since = now
-                cls.rate = rate
-                cls.end = now + (cls.flows[0][0] - cls.progress) / rate
-            if cls.end < first:
-                first = cls.end
-        self._schedule(None if local else first)
-
-    def _component(self, links: tuple[int, ...]) -> dict[tuple[int, ...], _Class]:
-        """The classes reachable from ``links`` through links they share."""
-        on_link = self.on_link
-        seen: set[int] = set()
-        comp: dict[tuple[int, ...], _Class] = {}
-        stack = [link for link in links if on_link[link]]
-        while stack:
-            link = stack.pop()
-            if link in seen:
-                continue
-            seen.add(link)
-            for route, cls in on_link[link].items():
-                if route not in comp:
-                    comp[route] = cls
-                    stack.extend(route)
-        return comp
+        self._next_end = float(reshare(self.env.now, self.bandwidth, np.array(links, np.int64) if local else _NO_LINKS,
+                                       local, self.m, self.route, self.rate, self.progress, self.since, self.head,
+                                       self.end))
+        self._schedule(self._next_end)
 
     def _schedule(self, at: float | None = None) -> None:
         """Wake up when the next flow ends (``at``, if known), unless a wake-up at or before
         then is pending."""
         if at is None:
-            at = min((cls.end for cls in self.classes.values()), default=math.inf)
+            at = self._next_end = float(self.end.min()) if len(self.end) else math.inf
         if self._arrivals and self._arrivals[0][0] < at:
             at = self._arrivals[0][0]
         if at == math.inf or at in self._wakes or (self._wakes and at >= min(self._wakes)):

@@ -51,6 +51,18 @@ def test_max_min_gives_the_unused_share_to_the_other_link():
     assert ends == pytest.approx([2, 2, 3.5], rel=1e-12)
 
 
+def test_many_routes_and_long_routes_grow_the_class_arrays():
+    # 20 one-link routes (more classes than the first arrays hold) and one 6-link route (wider
+    # than the first route array): each link 10 B/s carries its own 10 B flow plus, on links 0-5,
+    # the long flow. Links 0-5: 5 B/s each for 2 s; the long flow's 10 B also at 5 B/s: 2 s.
+    # Links 6-19: alone, 1 s. Classes are freed and reused: a second round at 10 s is the same.
+    flows = [(at, (k,), 10, 0) for at in (0, 10) for k in range(20)]
+    flows += [(at, (0, 1, 2, 3, 4, 5), 10, 0) for at in (0, 10)]
+    ends = run_flows([10] * 20, flows)
+    want = [2] * 6 + [1] * 14 + [12] * 6 + [11] * 14 + [2, 12]
+    assert ends == pytest.approx(want, rel=1e-12)
+
+
 def test_latency_phase_uses_no_bandwidth():
     # f0 waits 1 s of latency; meanwhile f1 (100 B, no latency) has the link alone: done at 1 s.
     # f0 then moves 100 B alone: 1 + 1 = 2 s.
