@@ -27,13 +27,14 @@ from numba import njit
 
 
 @njit(cache=True)
-def reshare(now, bandwidth, dirty, local, m, route, rate, progress, since, head, end):  # pragma: no cover - compiled
+def reshare(now, bandwidth, dirty, local, m, route, state):  # pragma: no cover - compiled
     """Recompute the rates of the classes that ``dirty`` links touch (all classes unless ``local``).
 
-    A class whose rate changes is advanced to ``now`` (its ``progress`` grows by the old rate
+    ``state`` holds five rows per slot: ``rate, progress, since, head, end``. A class whose rate changes is advanced to ``now`` (its ``progress`` grows by the old rate
     times the time since ``since``) and gets the new rate and the time its first flow ends
     (``head``: that flow's target progress). Returns the earliest ``end`` of all classes.
     """
+    rate, progress, since, head, end = state[0], state[1], state[2], state[3], state[4]
     slots = m.shape[0]
     width = route.shape[1]
     links = bandwidth.shape[0]

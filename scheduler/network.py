@@ -85,15 +85,17 @@ class FlowModel:
         """Room for ``slots`` classes on routes of up to ``width`` links (arrays kept, padded)."""
         old = len(self._routes)
         route = np.full((slots, width), -1, np.int64)
-        arrays = {"m": np.zeros(slots, np.int64), "rate": np.zeros(slots), "progress": np.zeros(slots),
-                  "since": np.zeros(slots), "head": np.zeros(slots), "end": np.full(slots, np.inf)}
+        m = np.zeros(slots, np.int64)
+        state = np.zeros((5, slots))  # one array, so the kernel takes one argument for five
+        state[4] = np.inf
         if old:
             route[:old, :self.route.shape[1]] = self.route
-            for name, array in arrays.items():
-                array[:old] = getattr(self, name)
-        self.route = route
-        for name, array in arrays.items():
-            setattr(self, name, array)
+            m[:old] = self.m
+            state[:, :old] = self.state
+        self.route, self.m, self.state = route, m, state
+        #: Per slot: rate (B/s per flow), progress (B since the class began) at ``since`` (s),
+        #: the first flow's target progress, and when it ends at this rate.
+        self.rate, self.progress, self.since, self.head, self.end = state
         self._routes += [()] * (slots - old)
         self._flows += [[] for _ in range(slots - old)]
         self._free.extend(range(slots - 1, old - 1, -1))  # the lowest slot first
@@ -144,14 +146,14 @@ class FlowModel:
         heapq.heappush(flows, (target, self._serial, done))
         if flows[0][0] == target:  # a new first flow: the class ends sooner at its current rate
             self.head[slot] = target
-            rate = float(self.rate[slot])
+            rate = self.rate.item(slot)
             end = self.end[slot] = now + (target - progress) / rate if rate > 0 else math.inf
             if end < self._next_end:
                 self._next_end = end
 
     def _advance(self, slot: int, now: float) -> float:
         """Bring the class's progress up to ``now``; return it."""
-        progress = float(self.progress[slot]) + float(self.rate[slot]) * (now - float(self.since[slot]))
+        progress = self.progress.item(slot) + self.rate.item(slot) * (now - self.since.item(slot))
         self.progress[slot] = progress
         self.since[slot] = now
         return progress
@@ -182,24 +184,29 @@ class FlowModel:
             for link in route:
                 dirty[link] = None
         if self._next_end <= at:
-            for slot in np.flatnonzero(self.end <= at).tolist():
-                progress = self._advance(slot, now)
-                rate = float(self.rate[slot])
+            m, head, end, rate_of, progress_of, since_of = (self.m, self.head, self.end, self.rate,
+                                                             self.progress, self.since)
+            for slot in (end <= at).nonzero()[0].tolist():
+                rate = rate_of.item(slot)
+                progress = progress_of.item(slot) + rate * (now - since_of.item(slot))
+                progress_of[slot] = progress
+                since_of[slot] = now
                 flows = self._flows[slot]
                 limit = progress * (1 + _SAME)
+                before = len(flows)
                 # Due by progress, or so nearly due that the time left rounds away.
                 while flows and (flows[0][0] <= limit or now + (flows[0][0] - progress) / rate <= now):
                     _, serial, done = heapq.heappop(flows)
                     ended.append((serial, done))
-                    self.m[slot] -= 1
+                m[slot] -= before - len(flows)
                 route = self._routes[slot]
                 if flows:
-                    self.head[slot] = flows[0][0]
-                    self.end[slot] = now + (flows[0][0] - progress) / rate
+                    head[slot] = flows[0][0]
+                    end[slot] = now + (flows[0][0] - progress) / rate
                 else:
                     del self.classes[route]
                     self._free.append(slot)
-                    self.end[slot] = math.inf
+                    end[slot] = math.inf
                 for link in route:
                     dirty[link] = None
         if dirty:  # one recomputation for everything that happened now
@@ -216,8 +223,7 @@ class FlowModel:
         self.recomputations += 1
         local = len(self.bandwidth) > LOCAL_ABOVE
         self._next_end = float(reshare(self.env.now, self.bandwidth, np.array(links, np.int64) if local else _NO_LINKS,
-                                       local, self.m, self.route, self.rate, self.progress, self.since, self.head,
-                                       self.end))
+                                       local, self.m, self.route, self.state))
         self._schedule(self._next_end)
 
     def _schedule(self, at: float | None = None) -> None:
