@@ -15,6 +15,10 @@ series' first hour).
 A run that outlasts the series is refused (an error naming the series and
 the first hour it lacks) unless the site says ``carbon_repeat: true``: then
 the series repeats end to end, which suits a typical-day (24-row) series.
+
+A platform may also name further ``sites`` (each a :class:`Grid`: a series
+or a constant, and the devices that stand there); every site shares the one
+wall-clock ``start``.
 Built-in series live in ``devices/carbon/`` (see its README for provenance).
 """
 
@@ -75,8 +79,25 @@ class CarbonSeries:
         return self.values[k]
 
 
+@dataclass(frozen=True)
+class Grid:
+    """The grid a site draws from: an hourly ``series``, or one constant intensity."""
+
+    name: str
+    g_per_kwh: float = 0.0
+    series: CarbonSeries | None = None
+
+    def hourly(self, start: float | None) -> tuple[CarbonSeries, float]:
+        """The series and the epoch of simulated 0; a constant grid is a one-row repeating series
+        whose hours count from simulated 0."""
+        if self.series is not None:
+            return self.series, start if start is not None else self.series.first
+        item = "site" if self.name == "default" else f"sites: {self.name}"
+        return CarbonSeries(0.0, (float(self.g_per_kwh),), f"{item}: carbon_g_per_kwh", repeat=True), 0.0
+
+
 def read_series(path_or_name: str, *, base: Path | None = None, repeat: bool = False,
-                platform_source: str | None = None) -> CarbonSeries:
+                platform_source: str | None = None, item: str = "site: carbon_series") -> CarbonSeries:
     """Read a series CSV: a path (relative to ``base``) or a built-in series name."""
     path = Path(path_or_name)
     if not path.is_absolute() and base is not None and (base / path).exists():
@@ -86,7 +107,7 @@ def read_series(path_or_name: str, *, base: Path | None = None, repeat: bool = F
         if not builtin.exists():
             known = ", ".join(sorted(p.stem for p in SERIES_DIR.glob("*.csv")))
             raise InputError(f"no such carbon series file or built-in series {path_or_name!r} (built-in: {known})",
-                             source=platform_source, item="site: carbon_series")
+                             source=platform_source, item=item)
         path = builtin
     source = str(path)
     times: list[float] = []

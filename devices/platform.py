@@ -13,7 +13,7 @@ import importlib
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from devices.carbon import CarbonSeries, parse_time, read_series
+from devices.carbon import CarbonSeries, Grid, parse_time, read_series
 from devices.device import CPU, GPU, Device
 from devices.link import INSTANT, Link
 from devices.network import Network, network_from_spec
@@ -61,7 +61,8 @@ class Platform:
                  default_link: Link = INSTANT, pue: float = 1.0,
                  carbon_g_per_kwh: float = 0.0, source: str | None = None,
                  meta: Mapping[str, Any] | None = None, network: Network | None = None,
-                 carbon_series: CarbonSeries | None = None, start: float | None = None):
+                 carbon_series: CarbonSeries | None = None, start: float | None = None,
+                 sites: Mapping[str, Grid] | None = None, device_sites: Mapping[str, str] | None = None):
         self.name = name
         self.devices: list[Device] = list(devices)
         self.source = source
@@ -98,13 +99,42 @@ class Platform:
         self.carbon_g_per_kwh = carbon_g_per_kwh
         if pue < 1:
             raise InputError(f"PUE must be at least 1, got {pue}", source=source, item="site: pue")
+        #: Further sites by name, and the site of each device that stands in one (others: ``site``).
+        self.sites: dict[str, Grid] = dict(sites or {})
+        self.device_sites: dict[str, str] = {}
+        for name, site in (device_sites or {}).items():
+            if name not in self.by_name:
+                raise InputError(f"unknown device {name!r}", source=source, item=f"sites: {site}: devices")
+            if site not in self.sites:
+                raise InputError(f"unknown site {site!r}", source=source, item=f"device {name!r}")
+            self.device_sites[name] = site
+        if self.start is None:
+            self.start = next((g.series.first for g in self.sites.values() if g.series is not None), None)
 
-    def carbon_at(self, t: float) -> float:
-        """Grid intensity (gCO2e/kWh) at simulated second ``t``."""
-        series = self.carbon_series
-        if series is None:
-            return self.carbon_g_per_kwh
-        return series.value(series.hour_index(self.start + t))
+    def grid(self, device: str | None = None) -> Grid:
+        """The grid ``device`` draws from (the platform's own site for None or a device in no site)."""
+        site = self.device_sites.get(device) if device is not None else None
+        if site is not None:
+            return self.sites[site]
+        return Grid("default", self.carbon_g_per_kwh, self.carbon_series)
+
+    def grids(self) -> list[tuple[Grid, list[str]]]:
+        """Every grid in use with its devices: the platform's own site first, then ``sites`` in order."""
+        own = [d.name for d in self.devices if d.name not in self.device_sites]
+        return [(self.grid(), own)] + [(g, [d.name for d in self.devices if self.device_sites.get(d.name) == n])
+                                       for n, g in self.sites.items()]
+
+    @property
+    def hourly_carbon(self) -> bool:
+        """Whether any grid has an hourly series (else carbon is energy times a constant)."""
+        return self.carbon_series is not None or any(g.series is not None for g in self.sites.values())
+
+    def carbon_at(self, t: float, device: str | None = None) -> float:
+        """Grid intensity (gCO2e/kWh) at simulated second ``t`` where ``device`` stands."""
+        grid = self.grid(device)
+        if grid.series is None:
+            return grid.g_per_kwh
+        return grid.series.value(grid.series.hour_index(self.start + t))
 
     def device(self, name: str) -> Device:
         return self.by_name[name]
@@ -184,13 +214,26 @@ def platform_from_spec(spec: Any, *, source: str | None = None) -> Platform:
     network = None
     if spec.get("network") is not None:
         network = network_from_spec(spec["network"], {d.name for d in devices}, source=source)
-    series = start = None
-    if site.get("carbon_series") is not None:
-        base = Path(source).parent if source else None
-        series = read_series(text(site["carbon_series"], "site: carbon_series", source=source), base=base,
-                             repeat=bool(site.get("carbon_repeat", False)), platform_source=source)
+    base = Path(source).parent if source else None
+    series = _grid(site, "site", base, source).series
+    start = None
     if site.get("start") is not None:
         start = parse_time(site["start"], source=source, item="site: start")
+    sites: dict[str, Grid] = {}
+    device_sites: dict[str, str] = {}
+    names = {d.name for d in devices}
+    for name, entry in (spec.get("sites") or {}).items():
+        if name == "default":
+            raise InputError("'default' names the platform's own site (site:); give this site another name",
+                             source=source, item="sites: default")
+        sites[name] = _grid(entry, f"sites: {name}", base, source, name=name)
+        for device in entry.get("devices", []):
+            if device not in names:
+                raise InputError(f"unknown device {device!r}", source=source, item=f"sites: {name}: devices")
+            if device in device_sites:
+                raise InputError(f"device {device!r} is already in site {device_sites[device]!r}", source=source,
+                                 item=f"sites: {name}: devices")
+            device_sites[device] = name
     return Platform(
         spec.get("name", Path(source).stem if source else "platform"), devices,
         links=links, default_link=default,
@@ -198,8 +241,20 @@ def platform_from_spec(spec: Any, *, source: str | None = None) -> Platform:
         carbon_g_per_kwh=number(site.get("carbon_g_per_kwh", 0.0), "site: carbon_g_per_kwh",
                                 source=source),
         source=source, meta={k: v for k, v in spec.items() if k in ("description", "sources")},
-        network=network, carbon_series=series, start=start,
+        network=network, carbon_series=series, start=start, sites=sites, device_sites=device_sites,
     )
+
+
+def _grid(entry: Mapping[str, Any], item: str, base: Path | None, source: str | None,
+          name: str = "default") -> Grid:
+    """A site's grid: its hourly series (which wins) or its constant intensity."""
+    series = None
+    if entry.get("carbon_series") is not None:
+        series = read_series(text(entry["carbon_series"], f"{item}: carbon_series", source=source), base=base,
+                             repeat=bool(entry.get("carbon_repeat", False)), platform_source=source,
+                             item=f"{item}: carbon_series")
+    return Grid(name, number(entry.get("carbon_g_per_kwh", 0.0), f"{item}: carbon_g_per_kwh", source=source),
+                series)
 
 
 def _link(entry: Mapping[str, Any], item: str, source: str | None) -> Link:
@@ -268,6 +323,18 @@ def platform_to_spec(platform: Platform) -> dict[str, Any]:
 
         spec["site"].update(carbon_series=platform.carbon_series.source, start=format_time(platform.start),
                             carbon_repeat=platform.carbon_series.repeat)
+    elif platform.start is not None and platform.hourly_carbon:
+        from devices.carbon import format_time
+
+        spec["site"]["start"] = format_time(platform.start)
+    if platform.sites:
+        spec["sites"] = {}
+        for name, grid in platform.sites.items():
+            entry: dict[str, Any] = {"carbon_g_per_kwh": grid.g_per_kwh,
+                                     "devices": [d for d, s in platform.device_sites.items() if s == name]}
+            if grid.series is not None:
+                entry.update(carbon_series=grid.series.source, carbon_repeat=grid.series.repeat)
+            spec["sites"][name] = entry
     return spec
 
 

@@ -295,7 +295,10 @@ class FaultEngine(Engine):
         names = {d.name for d in up}
         platform = Platform(self.platform.name, up, default_link=self.platform.default_link,
                             links={k: v for k, v in self.platform.links.items() if set(k) <= names},
-                            pue=self.platform.pue, carbon_g_per_kwh=self.platform.carbon_g_per_kwh)
+                            pue=self.platform.pue, carbon_g_per_kwh=self.platform.carbon_g_per_kwh,
+                            carbon_series=self.platform.carbon_series, start=self.platform.start,
+                            sites=self.platform.sites,
+                            device_sites={d: s for d, s in self.platform.device_sites.items() if d in names})
         ids = {t.id for t in tasks}
         graph = self.workflow.graph
         edges = [(u, v, {"data_bytes": a.get("data_bytes", 0.0), "cost": a.get("cost")})

@@ -11,7 +11,8 @@ Formulas (time in seconds, power in watts, energy in joules):
 * carbon: ``facility energy in kWh * carbon_g_per_kwh`` (grams CO2e; the
   location-based method of the GHG Protocol Scope 2 Guidance, 2015). A site
   with an hourly series charges each hour's energy at that hour's intensity
-  (:mod:`scheduler.hourly`, which also gives ``carbon_by_hour``).
+  (:mod:`scheduler.hourly`, which also gives ``carbon_by_hour``). With
+  further ``sites``, each device's energy is charged at its own site's grid.
 * links (platforms with a ``network:``): bytes and ``idle_w * M +
   j_per_byte * bytes`` per link; link energy counts in ``energy_j``.
 * cost: per device, ``usd_per_hour / 3600`` times ``M`` for ``reserved``
@@ -150,8 +151,7 @@ def compute(trace: Trace, platform: Platform, problem: Any = None) -> Metrics:
     by_hour = hourly.carbon_by_hour(trace, platform, makespan)
     metrics = Metrics(
         makespan=makespan, energy_j=energy, facility_energy_j=facility,
-        carbon_g=(facility / J_PER_KWH * platform.carbon_g_per_kwh if platform.carbon_series is None
-                  else sum(h["carbon_g"] for h in by_hour)),
+        carbon_g=_carbon(platform, devices, links, energy, by_hour),
         links=links, carbon_by_hour=by_hour,
         cost_usd=sum(m.cost_usd for m in devices), devices=devices, task_energy_j=task_energy,
         task_cost_usd=task_cost, wasted_energy_j=wasted_j, wasted_cost_usd=wasted_usd, failed_attempts=failed_attempts,
@@ -166,14 +166,31 @@ def compute(trace: Trace, platform: Platform, problem: Any = None) -> Metrics:
     return metrics
 
 
+def _carbon(platform: Platform, devices: list, links: list, energy: float, by_hour: list) -> float:
+    """Grams CO2e: the hourly rows where a grid has a series; energy times the constant elsewhere."""
+    if not platform.hourly_carbon and not platform.sites:
+        return energy * platform.pue / J_PER_KWH * platform.carbon_g_per_kwh
+    total = 0.0
+    for grid, names in platform.grids():
+        if grid.series is not None:
+            total += sum(h["carbon_g"] for h in by_hour if h.get("site", "default") == grid.name)
+        else:
+            on_site = set(names)
+            joules = sum(m.energy_j for m in devices if m.device in on_site)
+            if grid.name == "default":
+                joules += sum(m.energy_j for m in links)
+            total += joules * platform.pue / J_PER_KWH * grid.g_per_kwh
+    return total
+
+
 def _task_figures(metrics: Metrics, trace: Trace, platform: Platform, problem: Any) -> None:
     g_per_j = platform.pue / J_PER_KWH * platform.carbon_g_per_kwh
-    if platform.carbon_series is not None:
+    if platform.hourly_carbon or platform.sites:
         metrics.task_carbon_g.update(hourly.task_carbon(trace, platform, metrics.task_energy_j))
     for run in trace.tasks:
         if run.status != "done":
             continue
-        if platform.carbon_series is None:
+        if not (platform.hourly_carbon or platform.sites):
             metrics.task_carbon_g[run.task] = metrics.task_energy_j.get(run.task, 0.0) * g_per_j
         if problem is not None:
             task = problem.tasks[problem.workflow.index[run.task]]

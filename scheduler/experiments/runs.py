@@ -63,7 +63,8 @@ def build_platform(spec: RunSpec, workflow: Any):
                             pue=site.get("pue", platform.pue),
                             carbon_g_per_kwh=site.get("carbon_g_per_kwh", platform.carbon_g_per_kwh),
                             source=platform.source, meta=platform.meta, network=platform.network,
-                            carbon_series=platform.carbon_series, start=platform.start)
+                            carbon_series=platform.carbon_series, start=platform.start,
+                            sites=platform.sites, device_sites=platform.device_sites)
     return platform
 
 

@@ -16,6 +16,10 @@ task until then; others are placed at once by earliest finish time.
 It differs from the paper's policy in deciding on the hour in which a task
 starts, not on its whole run, and in knowing the series exactly (no
 forecast error). On a site with one constant intensity it is GreedyEFT.
+On a platform with several ``sites`` it compares the hours of every site
+with a device that can run the task (by intensity alone, not by the
+devices' energy) and, when now is the greenest, places the task on that
+site's devices by earliest finish time.
 """
 
 from __future__ import annotations
@@ -56,14 +60,29 @@ class CarbonAware(GreedyEFT):
         wake = math.inf
         for task in ready:
             if self.deferrable(task):
-                when = self._start_at(task, view)
+                when, grid = self._start_at(task, view)
                 if when > now:
                     wake = min(wake, when)
+                    continue
+                if grid is not None:  # now is greenest at one site: place it on that site's devices
+                    self._place_at(task, grid, view)
                     continue
             go.append(task)
         super().select(go, view)
         if wake < math.inf:
             view.wake_at(wake)
+
+    def _place_at(self, task: Task, grid: str, view) -> None:
+        platform = view.platform
+        best, best_score = None, None
+        for device in view.feasible(task):
+            if platform.grid(device.name).name != grid or not self.filter(task, device, view):
+                continue
+            score = self.score(task, device, view)
+            if best is None or score < best_score:
+                best, best_score = device, score
+        if best is not None:
+            view.place(task, best)
 
     def _tails(self, problem) -> list[float]:
         """Per task: the longest path of shortest execution times from it to a sink, itself included."""
@@ -76,25 +95,39 @@ class CarbonAware(GreedyEFT):
             self._tail = tail
         return self._tail
 
-    def _start_at(self, task: Task, view) -> float:
-        """The start of the greenest hour between now and the task's latest start."""
+    def _start_at(self, task: Task, view) -> tuple[float, str | None]:
+        """The start of the greenest hour between now and the task's latest start, and (on a
+        platform with several sites) the grid of the devices that can run it where it is greenest."""
         now = view.now
         since = self._ready_since.setdefault(task.id, now)
         deadline = task.meta.get("deadline_s", self.deadline_s)
         deadline = since + self.window_s if deadline is None else float(deadline)
         latest = deadline - self._tails(view.problem)[view.problem.workflow.index[task.id]]
         platform = view.platform
-        if latest <= now or platform.carbon_series is None:
-            return now
-        series = platform.carbon_series
-        k = series.hour_index(platform.start + now)
-        best, best_g = now, platform.carbon_at(now)
+        if latest <= now or not platform.hourly_carbon:
+            return now, None
+        grids = {platform.grid(d.name).name: platform.grid(d.name) for d in view.feasible(task)}
+        best, best_g, best_grid = now, math.inf, None
+        for name, grid in grids.items():  # the platform's grid order: ties go to the earlier site
+            t, g = self._greenest(grid, platform.start, now, latest)
+            if g < best_g or (g == best_g and t < best):
+                best, best_g, best_grid = t, g, name
+        return best, (best_grid if platform.sites else None)
+
+    @staticmethod
+    def _greenest(grid, start: float, now: float, latest: float) -> tuple[float, float]:
+        """The earliest start in ``[now, latest]`` of ``grid``'s greenest hour, and its intensity."""
+        series = grid.series
+        if series is None:
+            return now, grid.g_per_kwh
+        k = series.hour_index(start + now)
+        best, best_g = now, series.value(k)
         while True:  # the hour boundaries up to the latest start, by row: no rounding at the edges
             k += 1
-            t = series.first + k * HOUR - platform.start
+            t = series.first + k * HOUR - start
             if t > latest or (not series.repeat and k >= len(series.values)):
                 break
             g = series.value(k)
             if g < best_g:
                 best, best_g = t, g
-        return best
+        return best, best_g
