@@ -27,6 +27,18 @@ from numba import njit
 
 
 @njit(cache=True)
+def _crosses(route, c, marked):  # pragma: no cover - compiled
+    """Whether class ``c``'s route crosses a marked link."""
+    for k in range(route.shape[1]):
+        link = route[c, k]
+        if link < 0:
+            return False
+        if marked[link]:
+            return True
+    return False
+
+
+@njit(cache=True)
 def reshare(now, bandwidth, dirty, local, m, route, state):  # pragma: no cover - compiled
     """Recompute the rates of the classes that ``dirty`` links touch (all classes unless ``local``).
 
@@ -50,15 +62,7 @@ def reshare(now, bandwidth, dirty, local, m, route, state):  # pragma: no cover 
             for c in range(slots):
                 if m[c] == 0 or member[c]:
                     continue
-                hit = False
-                for k in range(width):
-                    link = route[c, k]
-                    if link < 0:
-                        break
-                    if marked[link]:
-                        hit = True
-                        break
-                if hit:
+                if _crosses(route, c, marked):
                     member[c] = True
                     grown = True
                     for k in range(width):
@@ -68,6 +72,7 @@ def reshare(now, bandwidth, dirty, local, m, route, state):  # pragma: no cover 
                         marked[link] = True
     cap = bandwidth.copy()
     count = np.zeros(links, np.int64)
+    filled = np.zeros(links, np.bool_)
     left = 0
     for c in range(slots):
         if member[c]:
@@ -90,18 +95,11 @@ def reshare(now, bandwidth, dirty, local, m, route, state):  # pragma: no cover 
             break
         if share <= 0.0:  # rounding left a link a hair below zero: give its flows a hair
             share = 1e-300
+        filled[best] = True  # links filled before hold no unfrozen class: marking them is harmless
         for c in range(slots):
             if not member[c]:
                 continue
-            hit = False
-            for k in range(width):
-                link = route[c, k]
-                if link < 0:
-                    break
-                if link == best:
-                    hit = True
-                    break
-            if not hit:
+            if not _crosses(route, c, filled):
                 continue
             member[c] = False
             left -= 1

@@ -104,15 +104,20 @@ class Policy:
         passes :meth:`filter` with the lowest :meth:`score`.
         """
         for task in self.order(ready, view):
-            best, best_score = None, None
-            for device in view.feasible(task):
-                if not self.filter(task, device, view):
-                    continue
-                s = self.score(task, device, view)
-                if best is None or s < best_score:
-                    best, best_score = device, s
+            best = self.pick(task, view.feasible(task), view)
             if best is not None:
                 view.place(task, best)
+
+    def pick(self, task: Task, devices: Sequence[Device], view: "View") -> Device | None:
+        """The first of ``devices`` with the lowest :meth:`score` among those passing :meth:`filter`."""
+        best, best_score = None, None
+        for device in devices:
+            if not self.filter(task, device, view):
+                continue
+            s = self.score(task, device, view)
+            if best is None or s < best_score:
+                best, best_score = device, s
+        return best
 
     # -- faults -------------------------------------------------------------
 

@@ -74,13 +74,7 @@ class CarbonAware(GreedyEFT):
 
     def _place_at(self, task: Task, grid: str, view) -> None:
         platform = view.platform
-        best, best_score = None, None
-        for device in view.feasible(task):
-            if platform.grid(device.name).name != grid or not self.filter(task, device, view):
-                continue
-            score = self.score(task, device, view)
-            if best is None or score < best_score:
-                best, best_score = device, score
+        best = self.pick(task, [d for d in view.feasible(task) if platform.grid(d.name).name == grid], view)
         if best is not None:
             view.place(task, best)
 
