@@ -145,7 +145,9 @@ def compiled_differences(circuits: list, backends=BACKENDS, level: int = 2) -> l
 
 
 def test_corpus_and_library_circuits_equal_on_every_backend_and_level():
-    assert differences(corpus_circuits()) == []
+    circuits = corpus_circuits()
+    assert differences(circuits, backends=("fake:torino", "generic:20")) == []
+    assert differences(circuits, backends=BACKENDS[1:-1], levels=(2,)) == []
 
 
 def test_compiled_figures_and_reasons_are_the_same():
@@ -219,11 +221,12 @@ def test_equal_under_other_hash_seeds(hash_seed):
 @pytest.mark.skipif(not QASMBENCH.exists(), reason="QASMBench is not fetched (github:pnnl/QASMBench)")
 def test_qasmbench_circuits_equal_on_every_backend(tmp_path):
     """QASMBench's circuits of <= 20 qubits (the dynamic ones among them), both levels on
-    FakeTorino, level 2 on the other backends, and the Compiled figures on FakeTorino."""
+    FakeTorino (CZ), level 2 on an ECR, a CX and the generic backend, and the Compiled figures
+    on FakeTorino."""
     circuits = qasmbench_circuits(tmp_path)
     assert len(circuits) >= 100
     assert differences(circuits, backends=("fake:torino",)) == []
-    assert differences(circuits, backends=BACKENDS[1:], levels=(2,)) == []
+    assert differences(circuits, backends=("fake:sherbrooke", "fake:kolkata", "generic:20"), levels=(2,)) == []
     assert compiled_differences(circuits, backends=("fake:torino",)) == []
 
 
