@@ -421,18 +421,16 @@ def compile_circuit(circuit: Any, backend: Any, optimization_level: int = 2) -> 
 
     Returns a one-line reason instead when the circuit cannot be mapped.
     """
-    from qiskit import transpile
     from qiskit.transpiler.exceptions import TranspilerError
 
-    from devices import circuit_timing
+    from devices import circuit_timing, pass_managers
 
     why = circuit_timing.unbounded_loop(circuit)
     if why:
         return why
     target = backend.target
-    try:
-        isa = transpile(circuit, target=target, optimization_level=optimization_level,
-                        seed_transpiler=TRANSPILE_SEED)
+    try:  # qiskit.transpile's output, from a pass manager kept per (target, level, seed)
+        isa = pass_managers.transpile(circuit, target, optimization_level, TRANSPILE_SEED)
     except TranspilerError as err:
         return f"cannot be mapped onto {getattr(backend, 'name', 'the target')}: {_one_line(err)}"
     except Exception as err:  # never a Qiskit traceback in planning: the reason, in one line

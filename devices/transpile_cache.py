@@ -11,7 +11,8 @@ reads instead of transpiling. An entry is keyed by
   generic backend's size and seed),
 * the optimisation level and transpiler seed,
 * the Qiskit version, and a digest of the source of the modules that compute
-  the figures (``devices/qpu.py``, ``devices/circuit_timing.py``), so that a
+  the figures (``devices/qpu.py``, ``devices/circuit_timing.py``,
+  ``devices/pass_managers.py``), so that a
   change in the model never reads a stale figure.
 
 Each entry is two files, ``KEY.json`` (the figures) and ``KEY.qpy`` (the
@@ -72,7 +73,7 @@ def _source_digest() -> str:
     if not _SOURCE_DIGEST:
         here = Path(__file__).parent
         h = hashlib.sha256()
-        for name in ("qpu.py", "circuit_timing.py"):
+        for name in ("qpu.py", "circuit_timing.py", "pass_managers.py"):
             h.update((here / name).read_bytes())
         _SOURCE_DIGEST.append(h.hexdigest())
     return _SOURCE_DIGEST[0]
