@@ -50,6 +50,7 @@ class CarbonAware(GreedyEFT):
         self._tail: list[float] | None = None
         self.all_deferrable = bool(all_deferrable)
         self._ready_since: dict[str, float] = {}
+        self._only_grid: str | None = None
 
     def deferrable(self, task: Task) -> bool:
         return self.all_deferrable or bool(task.meta.get("deferrable", False))
@@ -64,25 +65,23 @@ class CarbonAware(GreedyEFT):
                 if when > now:
                     wake = min(wake, when)
                     continue
-                if grid is not None:  # now is greenest at one site: place it on that site's devices
-                    self._place_at(task, grid, view)
+                if grid is not None:  # now is greenest at one site: place it now, among that site's devices
+                    self._only_grid = grid
+                    try:
+                        super().select([task], view)
+                    finally:
+                        self._only_grid = None
                     continue
             go.append(task)
         super().select(go, view)
         if wake < math.inf:
             view.wake_at(wake)
 
-    def _place_at(self, task: Task, grid: str, view) -> None:
-        platform = view.platform
-        best, best_score = None, None
-        for device in view.feasible(task):
-            if platform.grid(device.name).name != grid or not self.filter(task, device, view):
-                continue
-            score = self.score(task, device, view)
-            if best is None or score < best_score:
-                best, best_score = device, score
-        if best is not None:
-            view.place(task, best)
+    def filter(self, task: Task, device, view) -> bool:
+        """While a task is placed at the site where now is greenest, only that site's devices pass."""
+        if self._only_grid is not None and view.platform.grid(device.name).name != self._only_grid:
+            return False
+        return super().filter(task, device, view)
 
     def _tails(self, problem) -> list[float]:
         """Per task: the longest path of shortest execution times from it to a sink, itself included."""
