@@ -226,6 +226,9 @@ def platform_from_spec(spec: Any, *, source: str | None = None) -> Platform:
         if name == "default":
             raise InputError("'default' names the platform's own site (site:); give this site another name",
                              source=source, item="sites: default")
+        if entry.get("carbon_series") is None and entry.get("carbon_g_per_kwh") is None:
+            # 0 g/kWh by omission would hide a forgotten grid; the platform's own site keeps its 0 default.
+            raise InputError("a site needs carbon_series or carbon_g_per_kwh", source=source, item=f"sites: {name}")
         sites[name] = _grid(entry, f"sites: {name}", base, source, name=name)
         for device in entry.get("devices", []):
             if device not in names:

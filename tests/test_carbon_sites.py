@@ -74,6 +74,7 @@ def test_sites_survive_a_round_trip_through_the_file_format(tmp_path):
      "already in site 'a'"),
     ("  default: {carbon_g_per_kwh: 5, devices: [qpu]}\n", "'default' names the platform's own site"),
     ("  cloud: {carbon_series: nowhere.csv, devices: [qpu]}\n", "sites: cloud: carbon_series"),
+    ("  cloud: {devices: [qpu]}\n", "a site needs carbon_series or carbon_g_per_kwh"),
 ])
 def test_bad_sites_are_refused_in_one_line(tmp_path, sites, fragment):
     path = tmp_path / "p.yaml"
@@ -92,3 +93,25 @@ def test_cli_refuses_a_site_naming_an_unknown_device(tmp_path):
     (tmp_path / "w.yaml").write_text("name: w\ntasks:\n  - {id: t, times: {a: 1}}\n")
     result = run_cli("simulate", str(tmp_path / "w.yaml"), "--platform", str(tmp_path / "p.yaml"))
     assert_clear_error(result, "p.yaml", "unknown device 'b'")
+
+
+def test_two_series_sites_split_idle_and_busy_energy_by_hour(tmp_path):
+    # Own site: 200 then 400 g/kWh; cloud: 100 then 300 g/kWh; both from 00:00, one shared start.
+    (tmp_path / "own.csv").write_text("timestamp,g\n2024-06-01T00:00:00Z,200\n2024-06-01T01:00:00Z,400\n")
+    (tmp_path / "cloud.csv").write_text(SERIES)
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        "devices:\n"
+        "  - {name: gpu, kind: gpu, peak_flops: 1.0e12, idle_w: 50, busy_w: 150}\n"
+        "  - {name: qpu, kind: cpu, idle_w: 0, busy_w: 100}\n"
+        "site: {carbon_series: own.csv}\n"
+        "sites:\n  cloud: {carbon_series: cloud.csv, devices: [qpu]}\n")
+    m = simulate(workflow(), load_platform(path), "heft").metrics
+    # Makespan 5400 s. Own site, hour 0: gpu idle 50 W x 1 h + busy extra 100 W x 0.5 h = 0.1 kWh x 200 = 20 g;
+    # hour 1: idle 50 W x 0.5 h = 0.025 kWh x 400 = 10 g. Cloud: 0.05 kWh x 100 = 5 g, 0.05 kWh x 300 = 15 g.
+    rows = [(h["site"], h["hour"], h["facility_energy_j"], h["carbon_g"]) for h in m.carbon_by_hour]
+    assert rows == [("default", 0, pytest.approx(3.6e5), pytest.approx(20)),
+                    ("default", 1, pytest.approx(9e4), pytest.approx(10)),
+                    ("cloud", 0, pytest.approx(1.8e5), pytest.approx(5)),
+                    ("cloud", 1, pytest.approx(1.8e5), pytest.approx(15))]
+    assert m.carbon_g == pytest.approx(50)
