@@ -30,7 +30,9 @@ import io
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
+
+from devices.qpu import Compiled
 
 #: Bump when the entry layout changes.
 FORMAT = 1
@@ -98,7 +100,7 @@ def compile_cached(circuit: Any, fingerprint: str, backend_key: str, backend: An
         return compile_circuit(circuit, backend(), optimization_level)
     key = entry_key(fingerprint, backend_key, optimization_level)
     folder = cache_dir() / key[:2]
-    found = read_entry(folder, key)
+    found = read_entry(folder, key, lambda: compile_circuit(circuit, backend(), optimization_level))
     if found is not None:
         return found
     result = compile_circuit(circuit, backend(), optimization_level)
@@ -109,22 +111,73 @@ def compile_cached(circuit: Any, fingerprint: str, backend_key: str, backend: An
     return result
 
 
-def read_entry(folder: Path, key: str) -> Any:
-    """The Compiled (or the reason string) an entry holds, or None when missing or damaged."""
-    from devices.qpu import Compiled
+def read_entry(folder: Path, key: str, recompute: Callable[[], Any] | None = None) -> Any:
+    """The Compiled (or the reason string) an entry holds, or None when missing or damaged.
 
+    The figures are read now; the transpiled circuit (QPY, slow to rebuild: a layout per
+    circuit) only when something asks for it (mitigation, an Aer run). A circuit file damaged
+    by then is recomputed with ``recompute``."""
     try:
         meta = json.loads((folder / f"{key}.json").read_text(encoding="utf-8"))
         if "reason" in meta:
             return str(meta["reason"])
-        from qiskit import qpy
-
-        with open(folder / f"{key}.qpy", "rb") as f:
-            (isa,) = qpy.load(f)
-        return Compiled(isa, float(meta["duration_s"]), float(meta["reset_s"]), float(meta["esp"]),
-                        tuple(int(q) for q in meta["qubits"]), int(meta["feedforwards"]))
+        path = folder / f"{key}.qpy"
+        if not path.is_file():
+            return None
+        return LazyCompiled(path, _rewriting(folder, key, recompute), float(meta["duration_s"]), float(meta["reset_s"]),
+                            float(meta["esp"]), tuple(int(q) for q in meta["qubits"]),
+                            int(meta["feedforwards"]))
     except Exception:  # missing, truncated, from another layout: recompute
         return None
+
+
+def _rewriting(folder: Path, key: str, recompute: Callable[[], Any] | None) -> Callable[[], Any] | None:
+    """``recompute``, also writing the fresh entry over the damaged one."""
+    if recompute is None:
+        return None
+
+    def again() -> Any:
+        fresh = recompute()
+        try:
+            write_entry(folder, key, fresh)
+        except OSError:
+            pass
+        return fresh
+
+    return again
+
+
+class LazyCompiled(Compiled):
+    """A cache entry's :class:`~devices.qpu.Compiled`: its circuit read from QPY on first use."""
+
+    def __init__(self, path: Path, recompute: Callable[[], Any] | None, *figures: Any):
+        object.__setattr__(self, "_path", path)
+        object.__setattr__(self, "_recompute", recompute)
+        super().__init__(None, *figures)
+
+    @property  # type: ignore[override]
+    def circuit(self) -> Any:
+        if self._circuit is None:
+            object.__setattr__(self, "_circuit", self._load())
+        return self._circuit
+
+    @circuit.setter
+    def circuit(self, value: Any) -> None:
+        object.__setattr__(self, "_circuit", value)
+
+    def _load(self) -> Any:
+        from qiskit import qpy
+
+        try:
+            with open(self._path, "rb") as f:
+                (isa,) = qpy.load(f)
+            return isa
+        except Exception:
+            fresh = self._recompute() if self._recompute is not None else None
+            if not isinstance(fresh, Compiled):
+                raise RuntimeError(f"damaged transpile cache entry {self._path} and nothing to recompute it "
+                                   f"from: delete it") from None
+            return fresh.circuit
 
 
 def write_entry(folder: Path, key: str, result: Any) -> None:

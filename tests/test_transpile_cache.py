@@ -51,8 +51,30 @@ def test_damaged_entry_is_recomputed_and_rewritten(cache, monkeypatch):
     expected = _fresh_qpu(monkeypatch).exec_time(task)
     (qpy_file,) = cache.rglob("*.qpy")
     qpy_file.write_bytes(b"QISKIT")  # truncated
-    assert _fresh_qpu(monkeypatch).exec_time(task) == expected
+    qpu = _fresh_qpu(monkeypatch)
+    assert qpu.exec_time(task) == expected  # the figures (JSON) need no circuit
+    assert qpy_file.stat().st_size == 6  # the circuit is read only when asked for
+    assert qpu.compiled(task).circuit.num_qubits == 133
     assert qpy_file.stat().st_size > 100
+    (json_file,) = cache.rglob("*.json")
+    json_file.write_text("{")  # damaged figures: recomputed at once
+    assert _fresh_qpu(monkeypatch).exec_time(task) == expected
+    assert json_file.read_text().startswith('{"duration_s"')
+
+
+def test_a_cached_circuit_is_read_only_when_asked_for(cache, monkeypatch):
+    from qiskit import qpy
+
+    task = _task("ghz5.qasm")
+    _fresh_qpu(monkeypatch).exec_time(task)
+    calls = []
+    real = qpy.load
+    monkeypatch.setattr(qpy, "load", lambda f: calls.append(1) or real(f))
+    qpu = _fresh_qpu(monkeypatch)
+    qpu.exec_time(task), qpu.fidelity(task)
+    assert calls == []
+    first = qpu.compiled(task).circuit
+    assert calls == [1] and qpu.compiled(task).circuit is first
 
 
 def test_key_changes_with_backend_level_and_calibration():
