@@ -165,6 +165,9 @@ class LazyCompiled(Compiled):
     def circuit(self, value: Any) -> None:
         object.__setattr__(self, "_circuit", value)
 
+    def __reduce__(self):  # a plain Compiled elsewhere: the path and the closure stay here
+        return (Compiled, (self.circuit, self.duration_s, self.reset_s, self.esp, self.qubits, self.feedforwards))
+
     def _load(self) -> Any:
         from qiskit import qpy
 

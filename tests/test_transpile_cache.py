@@ -75,6 +75,10 @@ def test_a_cached_circuit_is_read_only_when_asked_for(cache, monkeypatch):
     assert calls == []
     first = qpu.compiled(task).circuit
     assert calls == [1] and qpu.compiled(task).circuit is first
+    import pickle
+
+    again = pickle.loads(pickle.dumps(qpu.compiled(task)))  # to another process: a plain Compiled
+    assert type(again).__name__ == "Compiled" and again.circuit == first and again.esp == qpu.compiled(task).esp
 
 
 def test_key_changes_with_backend_level_and_calibration():
