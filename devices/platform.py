@@ -13,7 +13,7 @@ import importlib
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from devices.carbon import CarbonSeries, Grid, parse_time, read_series
+from devices.carbon import CarbonSeries, Grid, format_time, parse_time, read_series
 from devices.device import CPU, GPU, Device
 from devices.link import INSTANT, Link
 from devices.network import Network, network_from_spec
@@ -221,7 +221,6 @@ def platform_from_spec(spec: Any, *, source: str | None = None) -> Platform:
         start = parse_time(site["start"], source=source, item="site: start")
     sites: dict[str, Grid] = {}
     device_sites: dict[str, str] = {}
-    names = {d.name for d in devices}
     for name, entry in (spec.get("sites") or {}).items():
         if name == "default":
             raise InputError("'default' names the platform's own site (site:); give this site another name",
@@ -230,9 +229,7 @@ def platform_from_spec(spec: Any, *, source: str | None = None) -> Platform:
             # 0 g/kWh by omission would hide a forgotten grid; the platform's own site keeps its 0 default.
             raise InputError("a site needs carbon_series or carbon_g_per_kwh", source=source, item=f"sites: {name}")
         sites[name] = _grid(entry, f"sites: {name}", base, source, name=name)
-        for device in entry.get("devices", []):
-            if device not in names:
-                raise InputError(f"unknown device {device!r}", source=source, item=f"sites: {name}: devices")
+        for device in entry.get("devices", []):  # Platform() refuses an unknown device, naming the site
             if device in device_sites:
                 raise InputError(f"device {device!r} is already in site {device_sites[device]!r}", source=source,
                                  item=f"sites: {name}: devices")
@@ -322,13 +319,9 @@ def platform_to_spec(platform: Platform) -> dict[str, Any]:
     if platform.network is not None:
         spec["network"] = platform.network.to_spec()
     if platform.carbon_series is not None:
-        from devices.carbon import format_time
-
         spec["site"].update(carbon_series=platform.carbon_series.source, start=format_time(platform.start),
                             carbon_repeat=platform.carbon_series.repeat)
     elif platform.start is not None and platform.hourly_carbon:
-        from devices.carbon import format_time
-
         spec["site"]["start"] = format_time(platform.start)
     if platform.sites:
         spec["sites"] = {}

@@ -111,7 +111,7 @@ def compile_cached(circuit: Any, fingerprint: str, backend_key: str, backend: An
     return result
 
 
-def read_entry(folder: Path, key: str, recompute: Callable[[], Any] | None = None) -> Any:
+def read_entry(folder: Path, key: str, recompute: Callable[[], Any]) -> Any:
     """The Compiled (or the reason string) an entry holds, or None when missing or damaged.
 
     The figures are read now; the transpiled circuit (QPY, slow to rebuild: a layout per
@@ -124,17 +124,15 @@ def read_entry(folder: Path, key: str, recompute: Callable[[], Any] | None = Non
         path = folder / f"{key}.qpy"
         if not path.is_file():
             return None
-        return LazyCompiled(path, _rewriting(folder, key, recompute), float(meta["duration_s"]), float(meta["reset_s"]),
-                            float(meta["esp"]), tuple(int(q) for q in meta["qubits"]),
+        return LazyCompiled(path, _rewriting(folder, key, recompute), float(meta["duration_s"]),
+                            float(meta["reset_s"]), float(meta["esp"]), tuple(int(q) for q in meta["qubits"]),
                             int(meta["feedforwards"]))
     except Exception:  # missing, truncated, from another layout: recompute
         return None
 
 
-def _rewriting(folder: Path, key: str, recompute: Callable[[], Any] | None) -> Callable[[], Any] | None:
+def _rewriting(folder: Path, key: str, recompute: Callable[[], Any]) -> Callable[[], Any]:
     """``recompute``, also writing the fresh entry over the damaged one."""
-    if recompute is None:
-        return None
 
     def again() -> Any:
         fresh = recompute()
@@ -150,7 +148,7 @@ def _rewriting(folder: Path, key: str, recompute: Callable[[], Any] | None) -> C
 class LazyCompiled(Compiled):
     """A cache entry's :class:`~devices.qpu.Compiled`: its circuit read from QPY on first use."""
 
-    def __init__(self, path: Path, recompute: Callable[[], Any] | None, *figures: Any):
+    def __init__(self, path: Path, recompute: Callable[[], Any], *figures: Any):
         object.__setattr__(self, "_path", path)
         object.__setattr__(self, "_recompute", recompute)
         super().__init__(None, *figures)
@@ -176,10 +174,10 @@ class LazyCompiled(Compiled):
                 (isa,) = qpy.load(f)
             return isa
         except Exception:
-            fresh = self._recompute() if self._recompute is not None else None
-            if not isinstance(fresh, Compiled):
-                raise RuntimeError(f"damaged transpile cache entry {self._path} and nothing to recompute it "
-                                   f"from: delete it") from None
+            fresh = self._recompute()
+            if not isinstance(fresh, Compiled):  # the circuit no longer maps: the figures were stale
+                raise RuntimeError(f"damaged transpile cache entry {self._path}, and its circuit no longer "
+                                   f"compiles ({fresh}): delete the entry") from None
             return fresh.circuit
 
 

@@ -59,13 +59,12 @@ def link_metrics(trace: Trace, platform: Platform, makespan: float) -> list[Link
 def _intervals(trace: Trace, platform: Platform, makespan: float) -> dict[str, tuple[list, list, list]]:
     """Constant-power intervals ``(begins, ends, watts)`` by grid name: devices at their site,
     links and transfers at the platform's own."""
-    by_grid: dict[str, tuple[list, list, list]] = {platform.grid().name: ([], [], [])}
-    for grid, _ in platform.grids():
-        by_grid.setdefault(grid.name, ([], [], []))
+    by_grid: dict[str, tuple[list, list, list]] = {grid.name: ([], [], []) for grid, _ in platform.grids()}
     grid_of = {d.name: platform.grid(d.name).name for d in platform.devices}
+    own = platform.grid().name
 
     def add(device: str | None, b: float, e: float, w: float) -> None:
-        begin, end, watts = by_grid[grid_of[device] if device is not None else "default"]
+        begin, end, watts = by_grid[grid_of[device] if device is not None else own]
         begin.append(b), end.append(e), watts.append(w)
 
     for d in platform.devices:

@@ -42,9 +42,10 @@ def _crosses(route, c, marked):  # pragma: no cover - compiled
 def reshare(now, bandwidth, dirty, local, m, route, state):  # pragma: no cover - compiled
     """Recompute the rates of the classes that ``dirty`` links touch (all classes unless ``local``).
 
-    ``state`` holds five rows per slot: ``rate, progress, since, head, end``. A class whose rate changes is advanced to ``now`` (its ``progress`` grows by the old rate
-    times the time since ``since``) and gets the new rate and the time its first flow ends
-    (``head``: that flow's target progress). Returns the earliest ``end`` of all classes.
+    ``state`` holds five rows per slot: ``rate, progress, since, head, end``. A class whose
+    rate changes is advanced to ``now`` (its ``progress`` grows by the old rate times the time
+    since ``since``) and gets the new rate and the time its first flow ends (``head``: that
+    flow's target progress). Returns the earliest ``end`` of all classes.
     """
     rate, progress, since, head, end = state[0], state[1], state[2], state[3], state[4]
     slots = m.shape[0]

@@ -151,7 +151,7 @@ def compute(trace: Trace, platform: Platform, problem: Any = None) -> Metrics:
     by_hour = hourly.carbon_by_hour(trace, platform, makespan)
     metrics = Metrics(
         makespan=makespan, energy_j=energy, facility_energy_j=facility,
-        carbon_g=_carbon(platform, devices, links, energy, by_hour),
+        carbon_g=_carbon(platform, devices, links, by_hour),
         links=links, carbon_by_hour=by_hour,
         cost_usd=sum(m.cost_usd for m in devices), devices=devices, task_energy_j=task_energy,
         task_cost_usd=task_cost, wasted_energy_j=wasted_j, wasted_cost_usd=wasted_usd, failed_attempts=failed_attempts,
@@ -166,10 +166,8 @@ def compute(trace: Trace, platform: Platform, problem: Any = None) -> Metrics:
     return metrics
 
 
-def _carbon(platform: Platform, devices: list, links: list, energy: float, by_hour: list) -> float:
+def _carbon(platform: Platform, devices: list, links: list, by_hour: list) -> float:
     """Grams CO2e: the hourly rows where a grid has a series; energy times the constant elsewhere."""
-    if not platform.hourly_carbon and not platform.sites:
-        return energy * platform.pue / J_PER_KWH * platform.carbon_g_per_kwh
     total = 0.0
     for grid, names in platform.grids():
         if grid.series is not None:
@@ -185,12 +183,13 @@ def _carbon(platform: Platform, devices: list, links: list, energy: float, by_ho
 
 def _task_figures(metrics: Metrics, trace: Trace, platform: Platform, problem: Any) -> None:
     g_per_j = platform.pue / J_PER_KWH * platform.carbon_g_per_kwh
-    if platform.hourly_carbon or platform.sites:
+    by_grid = platform.hourly_carbon or bool(platform.sites)  # else one constant: energy x g_per_j
+    if by_grid:
         metrics.task_carbon_g.update(hourly.task_carbon(trace, platform, metrics.task_energy_j))
     for run in trace.tasks:
         if run.status != "done":
             continue
-        if not (platform.hourly_carbon or platform.sites):
+        if not by_grid:
             metrics.task_carbon_g[run.task] = metrics.task_energy_j.get(run.task, 0.0) * g_per_j
         if problem is not None:
             task = problem.tasks[problem.workflow.index[run.task]]

@@ -184,13 +184,10 @@ class FlowModel:
             for link in route:
                 dirty[link] = None
         if self._next_end <= at:
-            m, head, end, rate_of, progress_of, since_of = (self.m, self.head, self.end, self.rate,
-                                                             self.progress, self.since)
+            m, head, end = self.m, self.head, self.end
             for slot in (end <= at).nonzero()[0].tolist():
-                rate = rate_of.item(slot)
-                progress = progress_of.item(slot) + rate * (now - since_of.item(slot))
-                progress_of[slot] = progress
-                since_of[slot] = now
+                progress = self._advance(slot, now)
+                rate = self.rate.item(slot)
                 flows = self._flows[slot]
                 limit = progress * (1 + _SAME)
                 before = len(flows)
@@ -230,7 +227,7 @@ class FlowModel:
         """Wake up when the next flow ends (``at``, if known), unless a wake-up at or before
         then is pending."""
         if at is None:
-            at = self._next_end = float(self.end.min()) if len(self.end) else math.inf
+            at = self._next_end = float(self.end.min())  # free slots hold inf
         if self._arrivals and self._arrivals[0][0] < at:
             at = self._arrivals[0][0]
         if at == math.inf or at in self._wakes or (self._wakes and at >= min(self._wakes)):

@@ -100,9 +100,9 @@ class CarbonAware(GreedyEFT):
         platform = view.platform
         if latest <= now or not platform.hourly_carbon:
             return now, None
-        grids = {platform.grid(d.name).name: platform.grid(d.name) for d in view.feasible(task)}
+        grids = {grid.name: grid for grid in (platform.grid(d.name) for d in view.feasible(task))}
         best, best_g, best_grid = now, math.inf, None
-        for name, grid in grids.items():  # the platform's grid order: ties go to the earlier site
+        for name, grid in grids.items():  # in device order: ties go to the first feasible device's site
             t, g = self._greenest(grid, platform.start, now, latest)
             if g < best_g or (g == best_g and t < best):
                 best, best_g, best_grid = t, g, name
