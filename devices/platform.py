@@ -157,11 +157,12 @@ class Platform:
         cost = edge.get("cost")
         if cost is not None:
             return cost
-        latency, inverse_bw = self._mean_link
+        latency, inverse_bw = self.mean_link
         return latency + edge.get("data_bytes", 0.0) * inverse_bw
 
     @property
-    def _mean_link(self) -> tuple[float, float]:
+    def mean_link(self) -> tuple[float, float]:
+        """Mean latency and mean inverse bandwidth over ordered pairs of distinct devices."""
         cached = self.__dict__.get("_mean_link_cache")
         if cached is None:
             p = len(self.devices)

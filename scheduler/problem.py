@@ -46,6 +46,25 @@ class Problem:
         self.out_edges = self._out
 
     @cached_property
+    def edge_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The input edges as flat arrays, for compiled planners (:mod:`scheduler.eft`):
+        ``(ptr, pred, cost, data_bytes)`` where task i's predecessors are
+        ``pred[ptr[i]:ptr[i + 1]]`` (as in :attr:`preds`), ``cost`` each edge's explicit
+        ``cost`` (NaN where it has none) and ``data_bytes`` its bytes (0 where none)."""
+        ids, out = self._ids, self._out
+        costs, sizes = [], []
+        for i, preds in enumerate(self.preds):
+            tid = ids[i]
+            for u in preds:
+                edge = out[u][tid]
+                costs.append(edge.get("cost"))
+                sizes.append(edge.get("data_bytes", 0.0))
+        ptr = np.zeros(len(self.preds) + 1, dtype=np.int64)
+        np.cumsum([len(p) for p in self.preds], out=ptr[1:])
+        pred = np.fromiter((u for preds in self.preds for u in preds), dtype=np.int64, count=int(ptr[-1]))
+        return ptr, pred, np.array(costs, dtype=float), np.array(sizes, dtype=float)
+
+    @cached_property
     def exec_times(self) -> np.ndarray:
         """``W[i, p]``: seconds task i runs on device p; ``inf`` where it cannot run.
 

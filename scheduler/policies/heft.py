@@ -19,6 +19,7 @@ import math
 
 import numpy as np
 
+from scheduler import eft
 from scheduler.policy import Plan, Policy
 from scheduler.problem import Problem
 from scheduler.timeline import GAP_CLASSES, Timeline
@@ -26,25 +27,25 @@ from scheduler.timeline import GAP_CLASSES, Timeline
 
 def upward_rank(problem: Problem) -> np.ndarray:
     """``rank_u`` of every task (Topcuoglu et al. 2002, eq. 4)."""
-    mean_w = problem.mean_exec_times.tolist()
-    mean_comm = problem.platform.mean_transfer_time
-    succs, out, ids = problem.succs, problem.out_edges, [t.id for t in problem.tasks]
-    # Plain floats and the edges' attribute dicts: Problem.mean_comm_time's arithmetic
-    # without a call and an array read per edge.
-    rank = [0.0] * len(mean_w)
-    for i in reversed(problem.topological_order()):
-        best = 0.0
-        row = out[i]
-        for j in succs[i]:
-            value = mean_comm(row[ids[j]]) + rank[j]
-            if value > best:
-                best = value
-        rank[i] = mean_w[i] + best
-    return np.array(rank)
+    ptr, pred, cost, nbytes = problem.edge_arrays
+    # Platform.mean_transfer_time's arithmetic, for every edge at once.
+    latency, inverse_bw = problem.platform.mean_link
+    comm = np.where(np.isnan(cost), latency + nbytes * inverse_bw, cost)
+    reverse = np.array(problem.topological_order()[::-1], dtype=np.int64)
+    return eft.upward_rank(reverse, problem.mean_exec_times, ptr, pred, comm)
 
 
 def priority_order(problem: Problem, rank: np.ndarray) -> list[int]:
     """Tasks by decreasing rank, ties by task order, never a child before its parent."""
+    order = np.argsort(-rank, kind="stable")
+    ptr, pred, _, _ = problem.edge_arrays
+    position = np.empty(len(order), dtype=np.int64)
+    position[order] = np.arange(len(order))
+    child = np.repeat(np.arange(len(order)), np.diff(ptr))
+    if (position[pred] < position[child]).all():
+        return order.tolist()
+    # Some child ranks as high as its parent (zero-cost tasks): take the ready task of
+    # highest rank each time, which is the sorted order wherever that order is topological.
     waiting = [len(p) for p in problem.preds]
     heap = [(-rank[i], i) for i, w in enumerate(waiting) if w == 0]
     heapq.heapify(heap)
@@ -62,6 +63,9 @@ def priority_order(problem: Problem, rank: np.ndarray) -> list[int]:
 def list_schedule(problem: Problem, order: list[int], *, insertion: bool = True) -> Plan:
     """Place tasks in ``order``, each on the device of earliest finish time.
 
+    Single-slot devices with one transfer time per edge (its ``cost``, or one link
+    between all devices) take the compiled kernel (:func:`scheduler.eft.list_schedule`).
+    Otherwise:
     Data-ready times come for all devices at once (numpy rows of
     :meth:`Problem.comm_times_from`); the insertion search then runs only on
     devices that could beat the best append-at-the-end finish time, since a
@@ -96,6 +100,10 @@ def list_schedule(problem: Problem, order: list[int], *, insertion: bool = True)
     if not platform.links and getattr(platform, "network", None) is None and n_dev:
         latency, bandwidth = problem._link_matrices
         uniform = (float(latency[0, -1]), float(bandwidth[0, -1])) if n_dev > 1 else (0.0, math.inf)
+    if all(single) and n_dev:
+        compiled = _list_schedule_compiled(problem, order, insertion, uniform)
+        if compiled is not None:
+            return compiled
     if n_dev <= SCALAR_DEVICES:
         return _list_schedule_scalar(problem, order, insertion, timelines, single, classes, uniform)
     for i in order:
@@ -146,6 +154,28 @@ def list_schedule(problem: Problem, order: list[int], *, insertion: bool = True)
         plan.start[task.id] = est
         plan.finish[task.id] = eft
     return plan
+
+
+def _list_schedule_compiled(problem: Problem, order: list[int], insertion: bool,
+                            uniform: tuple[float, float] | None) -> Plan | None:
+    """:func:`list_schedule` by :func:`scheduler.eft.list_schedule` when every device has
+    one slot and every edge one transfer time between distinct devices (its ``cost``, or
+    the ``uniform`` link's); None otherwise."""
+    ptr, pred, cost, nbytes = problem.edge_arrays
+    missing = np.isnan(cost)
+    if missing.any():
+        if uniform is None:
+            return None
+        # Problem.comm_times_from's arithmetic, for a link the same between every two devices.
+        latency, bandwidth = uniform
+        cost = np.where(missing, np.where(nbytes == 0, latency, latency + nbytes / bandwidth), cost)
+    device, start, finish = eft.list_schedule(np.asarray(order, dtype=np.int64),
+                                              np.ascontiguousarray(problem.exec_times), ptr, pred, cost,
+                                              insertion)
+    ids, names = problem._ids, [d.name for d in problem.devices]
+    device, start, finish = device.tolist(), start.tolist(), finish.tolist()
+    return Plan(device={ids[i]: names[device[i]] for i in order}, start={ids[i]: start[i] for i in order},
+                finish={ids[i]: finish[i] for i in order})
 
 
 #: Up to this many devices, :func:`list_schedule` compares devices with plain floats: on
