@@ -243,11 +243,16 @@ def _cost_matrix_workflow(name: str, ids: list[str], matrix, pairs: list[tuple[s
     import numpy as np
 
     graph = nx.DiGraph(name=name)
-    graph.add_nodes_from((tid, {"task": Task(tid, times=dict(zip(names, row)))})
-                         for tid, row in zip(ids, matrix.tolist()))
+    # The adjacency dicts filled directly, as Workflow.build does (the data is checked):
+    # the graph add_nodes_from and add_edges_from would make, in less time.
+    node, succ, pred = graph._node, graph._succ, graph._pred
+    for tid, row in zip(ids, matrix.tolist()):
+        node[tid] = {"task": Task(tid, times=dict(zip(names, row)))}
+        succ[tid] = {}
+        pred[tid] = {}
     if pairs:
-        graph.add_edges_from((u, v, {"data_bytes": 0.0, "cost": c})
-                             for (u, v), c in zip(pairs, edge_costs.tolist()))
+        for (u, v), c in zip(pairs, edge_costs.tolist()):
+            succ[u][v] = pred[v][u] = {"data_bytes": 0.0, "cost": c}
         # Edges that all point forward in the task list cannot close a cycle (the usual
         # case: files list tasks in a topological order); otherwise ask networkx.
         position = {tid: i for i, tid in enumerate(ids)}.__getitem__
