@@ -28,6 +28,12 @@ from numba import njit
 BLOCK = 32
 
 
+def loaded() -> bool:
+    """Whether this process has already called a kernel here (later calls are cheap)."""
+    # (NUMBA_DISABLE_JIT=1 leaves plain functions, without signatures)
+    return bool(getattr(list_schedule, "signatures", None) or getattr(upward_rank, "signatures", None))
+
+
 @njit(cache=True)
 def _bisect_right(a, n, x):  # pragma: no cover - compiled
     """CPython's ``bisect.bisect_right(a[:n], x)``, step for step."""

@@ -36,8 +36,20 @@ class Problem:
         # networkx's adjacency dicts themselves (``graph.succ[n]`` wraps each in a
         # read-only view whose every lookup is a Python call); read, never written.
         succ, pred = graph._succ, graph._pred
-        self.preds: list[list[int]] = [sorted(map(position, pred[t.id])) for t in self.tasks]
-        self.succs: list[list[int]] = [sorted(map(position, succ[t.id])) for t in self.tasks]
+        table = workflow.edge_table
+        if table is not None and len(table[0]) != graph.number_of_edges():
+            table = None  # the graph was edited after loading
+        #: Input edges in :attr:`preds` order (task by task, predecessors by index), from the table.
+        self._by_target = None
+        if table is None:
+            self.preds: list[list[int]] = [sorted(map(position, pred[t.id])) for t in self.tasks]
+            self.succs: list[list[int]] = [sorted(map(position, succ[t.id])) for t in self.tasks]
+        else:
+            u, v = table[0], table[1]
+            self._by_target = np.lexsort((u, v))
+            self.preds = _split(u[self._by_target], v[self._by_target], len(self.tasks))
+            by_source = np.lexsort((v, u))
+            self.succs = _split(v[by_source], u[by_source], len(self.tasks))
         # Edge attributes by (task index, successor id): a list lookup and a dict
         # lookup instead of networkx's edge view on the engine's hot path.
         self._ids = [t.id for t in self.tasks]
@@ -51,6 +63,12 @@ class Problem:
         ``(ptr, pred, cost, data_bytes)`` where task i's predecessors are
         ``pred[ptr[i]:ptr[i + 1]]`` (as in :attr:`preds`), ``cost`` each edge's explicit
         ``cost`` (NaN where it has none) and ``data_bytes`` its bytes (0 where none)."""
+        if self._by_target is not None:
+            _, _, cost, nbytes = self.workflow.edge_table
+            order = self._by_target
+            ptr = np.zeros(len(self.preds) + 1, dtype=np.int64)
+            np.cumsum(np.bincount(self.workflow.edge_table[1], minlength=len(self.preds)), out=ptr[1:])
+            return ptr, self.workflow.edge_table[0][order].astype(np.int64), cost[order], nbytes[order]
         ids, out = self._ids, self._out
         costs, sizes = [], []
         for i, preds in enumerate(self.preds):
@@ -200,6 +218,14 @@ class Problem:
                 if waiting[j] == 0:
                     heapq.heappush(heap, j)
         return tuple(order)
+
+
+def _split(values: np.ndarray, keys: np.ndarray, n: int) -> list[list[int]]:
+    """``values`` (sorted by ``keys``) as one list per key 0..n-1."""
+    ptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(keys, minlength=n), out=ptr[1:])
+    flat, bounds = values.tolist(), ptr.tolist()
+    return [flat[a:b] for a, b in zip(bounds, bounds[1:])]
 
 
 def unrunnable_reason(task: Task, devices: list[Device]) -> str:

@@ -18,6 +18,12 @@ from scheduler.problem import Problem
 from tests.strategies import platforms, workflows
 
 
+@pytest.fixture(autouse=True)
+def compiled_at_any_size(monkeypatch):
+    """These instances are small: take the kernels anyway (heft.COMPILED_ABOVE)."""
+    monkeypatch.setattr(heft, "COMPILED_ABOVE", 0)
+
+
 def python_plan(problem, order, insertion, monkeypatch):
     with monkeypatch.context() as patch:
         patch.setattr(heft, "_list_schedule_compiled", lambda *args: None)
@@ -72,7 +78,7 @@ def test_cost_matrix_plans_equal_the_python_paths(tmp_path, monkeypatch, n, p, z
     # long timelines with idle gaps: the block skip (eft.BLOCK intervals) is exercised
     per_device = np.bincount([int(d[1:]) for d in plan.device.values()], minlength=p)
     if n >= 300:
-        assert per_device.max() > 3 * heft.eft.BLOCK
+        assert per_device.max() > 3 * heft.kernels.BLOCK
 
 
 @pytest.mark.parametrize("devices", [4, 70])
@@ -92,16 +98,21 @@ def test_random_workflows_equal_the_python_paths(data):
     except Exception:  # no device runs some task: not a planning case
         return
     with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr(heft, "COMPILED_ABOVE", 0)  # hypothesis: no function-scoped fixture
         for insertion in (True, False):
             assert_same(problem, monkeypatch, insertion)
 
 
 @pytest.mark.parametrize("n, p", [(300, 3), (200, 70)])
-def test_upward_rank_is_equation_4_to_the_bit(tmp_path, n, p):
-    problem = cost_matrix(tmp_path, np.random.default_rng([n, p, 1]), n, p, zero_share=0.2)
-    assert heft.upward_rank(problem).tolist() == reference_rank(problem)
-    problem = Problem(instances.workflow(2000), instances.platform(p))  # edges without a cost
-    assert heft.upward_rank(problem).tolist() == reference_rank(problem)
+def test_upward_rank_is_equation_4_to_the_bit(tmp_path, monkeypatch, n, p):
+    for problem in (cost_matrix(tmp_path, np.random.default_rng([n, p, 1]), n, p, zero_share=0.2),
+                    Problem(instances.workflow(2000), instances.platform(p))):  # edges without a cost
+        assert heft.upward_rank(problem).tolist() == reference_rank(problem)
+        monkeypatch.setattr(heft, "COMPILED_ABOVE", 10**12)
+        monkeypatch.setattr(heft.kernels, "loaded", lambda: False)
+        assert heft.upward_rank(problem).tolist() == reference_rank(problem)  # the Python loop
+        monkeypatch.undo()
+        monkeypatch.setattr(heft, "COMPILED_ABOVE", 0)
 
 
 def test_priority_order_with_equal_ranks_keeps_parents_first(tmp_path):

@@ -56,6 +56,21 @@ def test_bulk_checked_cost_matrix_loads_what_the_item_by_item_path_loads(tmp_pat
     a, b = Problem(fast, fast.platform), Problem(slow, slow.platform)
     assert np.array_equal(a.exec_times, b.exec_times)
     assert simulate(fast, fast.platform, "heft").plan == simulate(slow, slow.platform, "heft").plan
+    # The loader's edge arrays give the adjacency the graph gives.
+    assert fast.edge_table is not None and slow.edge_table is None
+    assert (a.preds, a.succs) == (b.preds, b.succs)
+    for x, y in zip(a.edge_arrays, b.edge_arrays):
+        assert np.array_equal(x, y, equal_nan=True)
+
+
+def test_a_graph_edited_after_loading_is_read_from_the_graph(tmp_path):
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps(_instance(30, 2, 4)))
+    workflow = loaders.load_workflow(path)
+    workflow.graph.add_edge("n0", "n29", data_bytes=0.0, cost=7.0)
+    problem = Problem(workflow, workflow.platform)
+    assert 0 in problem.preds[29] and 29 in problem.succs[0]
+    assert problem.edge_arrays[2][problem.edge_arrays[0][29]:problem.edge_arrays[0][30]].tolist()[0] == 7.0
 
 
 @pytest.mark.parametrize("change, words", [

@@ -250,17 +250,20 @@ def _cost_matrix_workflow(name: str, ids: list[str], matrix, pairs: list[tuple[s
         node[tid] = {"task": Task(tid, times=dict(zip(names, row)))}
         succ[tid] = {}
         pred[tid] = {}
+    ends = np.empty(0, np.intp)
     if pairs:
         for (u, v), c in zip(pairs, edge_costs.tolist()):
             succ[u][v] = pred[v][u] = {"data_bytes": 0.0, "cost": c}
         # Edges that all point forward in the task list cannot close a cycle (the usual
         # case: files list tasks in a topological order); otherwise ask networkx.
         position = {tid: i for i, tid in enumerate(ids)}.__getitem__
-        forward = np.fromiter(map(position, chain.from_iterable(pairs)), np.intp, 2 * len(pairs))
-        if not (forward[0::2] < forward[1::2]).all() and not nx.is_directed_acyclic_graph(graph):
+        ends = np.fromiter(map(position, chain.from_iterable(pairs)), np.intp, 2 * len(pairs))
+        if not (ends[0::2] < ends[1::2]).all() and not nx.is_directed_acyclic_graph(graph):
             return None  # the item-by-item path names the cycle
     workflow = Workflow(name, graph, platform=platform, source=source)
     workflow.exec_table = (tuple(names), matrix)
+    workflow.edge_table = (ends[0::2].copy(), ends[1::2].copy(),
+                           edge_costs if pairs else np.empty(0), np.zeros(len(pairs)))
     return workflow
 
 

@@ -43,6 +43,11 @@ class Workflow:
         #: matrix (cost-matrix instances): ``W[i, j]`` is task i's time on device j. Planners
         #: take it instead of asking each device (:attr:`scheduler.problem.Problem.exec_columns`).
         self.exec_table: tuple[tuple[str, ...], Any] | None = None
+        #: ``(u, v, cost, data_bytes)`` arrays, one entry per edge (u, v: task indices; cost NaN
+        #: where the edge has none) when the loader had them (cost-matrix instances), so that
+        #: planners need not read them edge by edge (:class:`scheduler.problem.Problem`).
+        #: Code that edits :attr:`graph` afterwards sets it to None.
+        self.edge_table: tuple[Any, Any, Any, Any] | None = None
 
     @classmethod
     def build(cls, name: str, tasks: Iterable[Task],

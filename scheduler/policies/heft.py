@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 
-from scheduler import eft
+from scheduler import eft as kernels
 from scheduler.policy import Plan, Policy
 from scheduler.problem import Problem
 from scheduler.timeline import GAP_CLASSES, Timeline
@@ -27,12 +27,31 @@ from scheduler.timeline import GAP_CLASSES, Timeline
 
 def upward_rank(problem: Problem) -> np.ndarray:
     """``rank_u`` of every task (Topcuoglu et al. 2002, eq. 4)."""
+    if len(problem.tasks) * len(problem.devices) < COMPILED_ABOVE and not kernels.loaded():
+        return _upward_rank_python(problem)
     ptr, pred, cost, nbytes = problem.edge_arrays
     # Platform.mean_transfer_time's arithmetic, for every edge at once.
     latency, inverse_bw = problem.platform.mean_link
     comm = np.where(np.isnan(cost), latency + nbytes * inverse_bw, cost)
     reverse = np.array(problem.topological_order()[::-1], dtype=np.int64)
-    return eft.upward_rank(reverse, problem.mean_exec_times, ptr, pred, comm)
+    return kernels.upward_rank(reverse, problem.mean_exec_times, ptr, pred, comm)
+
+
+def _upward_rank_python(problem: Problem) -> np.ndarray:
+    """:func:`upward_rank` edge by edge in Python (the same floats: max is order-free)."""
+    mean_w = problem.mean_exec_times.tolist()
+    mean_comm = problem.platform.mean_transfer_time
+    succs, out, ids = problem.succs, problem.out_edges, problem._ids
+    rank = [0.0] * len(mean_w)
+    for i in reversed(problem.topological_order()):
+        best = 0.0
+        row = out[i]
+        for j in succs[i]:
+            value = mean_comm(row[ids[j]]) + rank[j]
+            if value > best:
+                best = value
+        rank[i] = mean_w[i] + best
+    return np.array(rank)
 
 
 def priority_order(problem: Problem, rank: np.ndarray) -> list[int]:
@@ -100,7 +119,7 @@ def list_schedule(problem: Problem, order: list[int], *, insertion: bool = True)
     if not platform.links and getattr(platform, "network", None) is None and n_dev:
         latency, bandwidth = problem._link_matrices
         uniform = (float(latency[0, -1]), float(bandwidth[0, -1])) if n_dev > 1 else (0.0, math.inf)
-    if all(single) and n_dev:
+    if all(single) and n_dev and (len(tasks) * n_dev >= COMPILED_ABOVE or kernels.loaded()):
         compiled = _list_schedule_compiled(problem, order, insertion, uniform)
         if compiled is not None:
             return compiled
@@ -169,13 +188,19 @@ def _list_schedule_compiled(problem: Problem, order: list[int], insertion: bool,
         # Problem.comm_times_from's arithmetic, for a link the same between every two devices.
         latency, bandwidth = uniform
         cost = np.where(missing, np.where(nbytes == 0, latency, latency + nbytes / bandwidth), cost)
-    device, start, finish = eft.list_schedule(np.asarray(order, dtype=np.int64),
+    device, start, finish = kernels.list_schedule(np.asarray(order, dtype=np.int64),
                                               np.ascontiguousarray(problem.exec_times), ptr, pred, cost,
                                               insertion)
     ids, names = problem._ids, [d.name for d in problem.devices]
     device, start, finish = device.tolist(), start.tolist(), finish.tolist()
     return Plan(device={ids[i]: names[device[i]] for i in order}, start={ids[i]: start[i] for i in order},
                 finish={ids[i]: finish[i] for i in order})
+
+
+#: (tasks x devices) from which :func:`list_schedule` takes the compiled kernel: numba's
+#: first call in a process costs ~0.7 s (its compiler's set-up, even with the code cached),
+#: about what the Python paths take for 25k tasks x 16 devices.
+COMPILED_ABOVE = 400_000
 
 
 #: Up to this many devices, :func:`list_schedule` compares devices with plain floats: on
