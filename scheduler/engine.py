@@ -68,7 +68,7 @@ class Engine:
         self.policy = policy
         self.env = simpy.Environment(initial_time=0.0)
         # Refuse a run that cannot fit in memory before allocating for it.
-        check_run(len(workflow.tasks), workflow.graph.number_of_edges(), len(platform.devices),
+        check_run(len(workflow.tasks), workflow.edge_count, len(platform.devices),
                   source=workflow.source)
         self.problem = Problem(workflow, platform)
         n = len(workflow.tasks)

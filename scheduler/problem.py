@@ -37,7 +37,7 @@ class Problem:
         # read-only view whose every lookup is a Python call); read, never written.
         succ, pred = graph._succ, graph._pred
         table = workflow.edge_table
-        if table is not None and len(table[0]) != graph.number_of_edges():
+        if table is not None and len(table[0]) != workflow.edge_count:
             table = None  # the graph was edited after loading
         #: Input edges in :attr:`preds` order (task by task, predecessors by index), from the table.
         self._by_target = None

@@ -9,10 +9,13 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
+from typing import NamedTuple
+
+# The records are named tuples: immutable like frozen dataclasses, and made in a third
+# of the time (a 100k-task run records ~400k of them).
 
 
-@dataclass(frozen=True, slots=True)
-class TaskRun:
+class TaskRun(NamedTuple):
     """One execution of a task on a device."""
 
     task: str
@@ -25,8 +28,7 @@ class TaskRun:
     status: str = "done"
 
 
-@dataclass(frozen=True, slots=True)
-class Transfer:
+class Transfer(NamedTuple):
     """Data of edge ``src -> dst`` moving between two devices."""
 
     src: str
@@ -40,8 +42,7 @@ class Transfer:
     links: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Wait:
+class Wait(NamedTuple):
     """Time a task (``queue``) or a task group (``session-idle``) spent on a QPU without running.
 
     ``queue``: the job waited behind other users' jobs, holding its place.
