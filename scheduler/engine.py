@@ -75,6 +75,8 @@ class Engine:
         self.tasks = workflow.tasks
         self.devices = platform.devices
         self.device_index = {d.name: j for j, d in enumerate(self.devices)}
+        self._ids = self.problem._ids  # task ids by index
+        self._names = [d.name for d in self.devices]
         self.preds = self.problem.preds
         self.succs = self.problem.succs
         #: Device index each task is bound to, or -1.
@@ -193,7 +195,8 @@ class Engine:
             self._arrive(v)
             return
         now = self.env.now
-        edge = self.problem.edge(u, v)
+        ids, names = self._ids, self._names
+        edge = self.problem.out_edges[u][ids[v]]
         route = self.routes.get((pu, pv)) if self.routes else None
         if route is not None and self.network is not None and edge.get("cost") is None:
             # Shared links: the flow model says when the last byte arrives.
@@ -208,10 +211,10 @@ class Engine:
 
             self.network.start(route[0], nbytes, route[2], done)
             return
-        seconds = self.problem.comm_time(u, v, pu, pv)
-        self.trace.transfers.append(Transfer(
-            self.tasks[u].id, self.tasks[v].id, self.devices[pu].name, self.devices[pv].name,
-            now, now + seconds, edge.get("data_bytes", 0.0), route[1] if route else ()))
+        # Problem.comm_time for two distinct devices, with the edge already at hand.
+        seconds = self.platform.transfer_time(edge, names[pu], names[pv])
+        self.trace.transfers.append(Transfer(ids[u], ids[v], names[pu], names[pv], now, now + seconds,
+                                             edge.get("data_bytes", 0.0), route[1] if route else ()))
         if seconds == 0:
             self._arrive(v)
         else:
@@ -274,7 +277,7 @@ class Engine:
         self.finish_at[i] = now
         if self.qpu_service is not None:
             self.qpu_service.finished(i, p, now)
-        self.trace.tasks.append(TaskRun(self.tasks[i].id, device.name, start, now, need / device.slots))
+        self.trace.tasks.append(TaskRun(self._ids[i], device.name, start, now, need / device.slots))
         for v in self.succs[i]:
             self.waiting_on[v] -= 1
             if self.bound[v] >= 0:
