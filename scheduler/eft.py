@@ -86,15 +86,16 @@ def _widest(starts, finishes, widest, first, n):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def list_schedule(order, times, pred_ptr, pred_idx, pred_cost, insertion):  # pragma: no cover - compiled
+def list_schedule(order, times, column_of, pred_ptr, pred_idx, pred_cost, insertion):  # pragma: no cover
     """Place tasks in ``order`` (task indices) on single-slot devices; returns
     ``(device, start, finish)`` arrays by task index.
 
-    ``times[i, p]``: task i's seconds on device p (``inf``: cannot run there). Task i's
+    ``times[i, column_of[p]]``: task i's seconds on device p (``inf``: cannot run there;
+    :attr:`scheduler.problem.Problem.exec_columns`). Task i's
     predecessors are ``pred_idx[pred_ptr[i]:pred_ptr[i + 1]]`` and ``pred_cost`` the
     transfer time of each such edge between two distinct devices.
     """
-    n, n_dev = times.shape
+    n, n_dev = times.shape[0], column_of.shape[0]
     device = np.full(n, -1, np.int64)
     start_of = np.zeros(n)
     finish_of = np.zeros(n)
@@ -123,7 +124,7 @@ def list_schedule(order, times, pred_ptr, pred_idx, pred_cost, insertion):  # pr
             ready[q] = value
         best_eft, best_start, best_p = np.inf, np.inf, -1
         for p in range(n_dev):
-            w = times[i, p]
+            w = times[i, column_of[p]]
             r = ready[p]
             if not r + w < best_eft:  # cannot finish first (ties go to the earlier device)
                 continue

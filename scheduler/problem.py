@@ -195,9 +195,16 @@ class Problem:
     @cached_property
     def mean_exec_times(self) -> np.ndarray:
         """Mean execution time of each task over the devices that can run it."""
-        w = self.exec_times
-        finite = np.isfinite(w)
-        return np.where(finite, w, 0.0).sum(axis=1) / finite.sum(axis=1)
+        columns, column_of = self.exec_columns
+        # Row blocks of exec_times, so that a large run never holds all of it (1M x 256
+        # is 2 GB); each row sums alike however many rows a block has.
+        out = np.empty(len(self.tasks))
+        step = max(1, 2**22 // max(1, len(column_of)))
+        for a in range(0, len(self.tasks), step):
+            w = columns[a:a + step][:, column_of]
+            finite = np.isfinite(w)
+            out[a:a + step] = np.where(finite, w, 0.0).sum(axis=1) / finite.sum(axis=1)
+        return out
 
     def topological_order(self) -> list[int]:
         """Task indices in topological order; ties go to the earlier task

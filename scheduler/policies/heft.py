@@ -92,13 +92,23 @@ def list_schedule(problem: Problem, order: list[int], *, insertion: bool = True)
     device's last planned finish; they are tried by increasing lower bound
     until none left can finish first. Same result as trying every device.
     """
-    times = problem.exec_times
     devices = problem.devices
     tasks = problem.tasks
+    n_dev = len(devices)
+    single = [d.slots == 1 for d in devices]  # a runnable task holds the one slot
+    platform = problem.platform
+    uniform = None
+    if not platform.links and getattr(platform, "network", None) is None and n_dev:
+        latency, bandwidth = problem._link_matrices
+        uniform = (float(latency[0, -1]), float(bandwidth[0, -1])) if n_dev > 1 else (0.0, math.inf)
+    if all(single) and n_dev and (len(tasks) * n_dev >= COMPILED_ABOVE or kernels.loaded()):
+        compiled = _list_schedule_compiled(problem, order, insertion, uniform)
+        if compiled is not None:
+            return compiled
+    times = problem.exec_times
     preds = problem.preds
     comm_times_from = problem.comm_times_from
     timelines = [Timeline(d.slots) for d in devices]
-    single = [d.slots == 1 for d in devices]  # a runnable task holds the one slot
     #: Each timeline's latest finish, as an array and as a list (cheap to index).
     ends = np.zeros(len(devices))
     ends_list = ends.tolist()
@@ -113,16 +123,6 @@ def list_schedule(problem: Problem, order: list[int], *, insertion: bool = True)
     # Each task's duration class on each device (Timeline.gap_ends), for all tasks at once.
     classes = (np.searchsorted(GAP_CLASSES, times, side="right") - 1).astype(np.int16) if insertion else None
     out, ids = problem.out_edges, problem._ids
-    n_dev = len(devices)
-    platform = problem.platform
-    uniform = None
-    if not platform.links and getattr(platform, "network", None) is None and n_dev:
-        latency, bandwidth = problem._link_matrices
-        uniform = (float(latency[0, -1]), float(bandwidth[0, -1])) if n_dev > 1 else (0.0, math.inf)
-    if all(single) and n_dev and (len(tasks) * n_dev >= COMPILED_ABOVE or kernels.loaded()):
-        compiled = _list_schedule_compiled(problem, order, insertion, uniform)
-        if compiled is not None:
-            return compiled
     if n_dev <= SCALAR_DEVICES:
         return _list_schedule_scalar(problem, order, insertion, timelines, single, classes, uniform)
     for i in order:
@@ -188,9 +188,10 @@ def _list_schedule_compiled(problem: Problem, order: list[int], insertion: bool,
         # Problem.comm_times_from's arithmetic, for a link the same between every two devices.
         latency, bandwidth = uniform
         cost = np.where(missing, np.where(nbytes == 0, latency, latency + nbytes / bandwidth), cost)
+    columns, column_of = problem.exec_columns  # devices alike share a column: no n x P copy
     device, start, finish = kernels.list_schedule(np.asarray(order, dtype=np.int64),
-                                              np.ascontiguousarray(problem.exec_times), ptr, pred, cost,
-                                              insertion)
+                                                  np.ascontiguousarray(columns), column_of.astype(np.int64),
+                                                  ptr, pred, cost, insertion)
     ids, names = problem._ids, [d.name for d in problem.devices]
     device, start, finish = device.tolist(), start.tolist(), finish.tolist()
     return Plan(device={ids[i]: names[device[i]] for i in order}, start={ids[i]: start[i] for i in order},
