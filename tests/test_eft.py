@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from scheduler import eft
 from scheduler.api import load
 from scheduler.bench import instances
 from scheduler.policies import heft
@@ -78,7 +79,7 @@ def test_cost_matrix_plans_equal_the_python_paths(tmp_path, monkeypatch, n, p, z
     # long timelines with idle gaps: the block skip (eft.BLOCK intervals) is exercised
     per_device = np.bincount([int(d[1:]) for d in plan.device.values()], minlength=p)
     if n >= 300:
-        assert per_device.max() > 3 * heft.kernels.BLOCK
+        assert per_device.max() > 3 * eft.BLOCK
 
 
 @pytest.mark.parametrize("devices", [4, 70])
@@ -109,7 +110,7 @@ def test_upward_rank_is_equation_4_to_the_bit(tmp_path, monkeypatch, n, p):
                     Problem(instances.workflow(2000), instances.platform(p))):  # edges without a cost
         assert heft.upward_rank(problem).tolist() == reference_rank(problem)
         monkeypatch.setattr(heft, "COMPILED_ABOVE", 10**12)
-        monkeypatch.setattr(heft.kernels, "loaded", lambda: False)
+        monkeypatch.setattr(eft, "loaded", lambda: False)
         assert heft.upward_rank(problem).tolist() == reference_rank(problem)  # the Python loop
         monkeypatch.undo()
         monkeypatch.setattr(heft, "COMPILED_ABOVE", 0)

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import heapq
 import math
+import sys
 
 import numpy as np
 
-from scheduler import eft as kernels
 from scheduler.policy import Plan, Policy
 from scheduler.problem import Problem
 from scheduler.timeline import GAP_CLASSES, Timeline
@@ -27,8 +27,10 @@ from scheduler.timeline import GAP_CLASSES, Timeline
 
 def upward_rank(problem: Problem) -> np.ndarray:
     """``rank_u`` of every task (Topcuoglu et al. 2002, eq. 4)."""
-    if len(problem.tasks) * len(problem.devices) < COMPILED_ABOVE and not kernels.loaded():
+    if not _compiled(problem):
         return _upward_rank_python(problem)
+    from scheduler import eft as kernels
+
     ptr, pred, cost, nbytes = problem.edge_arrays
     # Platform.mean_transfer_time's arithmetic, for every edge at once.
     latency, inverse_bw = problem.platform.mean_link
@@ -101,7 +103,7 @@ def list_schedule(problem: Problem, order: list[int], *, insertion: bool = True)
     if not platform.links and getattr(platform, "network", None) is None and n_dev:
         latency, bandwidth = problem._link_matrices
         uniform = (float(latency[0, -1]), float(bandwidth[0, -1])) if n_dev > 1 else (0.0, math.inf)
-    if all(single) and n_dev and (len(tasks) * n_dev >= COMPILED_ABOVE or kernels.loaded()):
+    if all(single) and n_dev and _compiled(problem):
         compiled = _list_schedule_compiled(problem, order, insertion, uniform)
         if compiled is not None:
             return compiled
@@ -180,6 +182,8 @@ def _list_schedule_compiled(problem: Problem, order: list[int], insertion: bool,
     """:func:`list_schedule` by :func:`scheduler.eft.list_schedule` when every device has
     one slot and every edge one transfer time between distinct devices (its ``cost``, or
     the ``uniform`` link's); None otherwise."""
+    from scheduler import eft as kernels
+
     ptr, pred, cost, nbytes = problem.edge_arrays
     missing = np.isnan(cost)
     if missing.any():
@@ -202,6 +206,15 @@ def _list_schedule_compiled(problem: Problem, order: list[int], insertion: bool,
 #: first call in a process costs ~0.7 s (its compiler's set-up, even with the code cached),
 #: about what the Python paths take for 25k tasks x 16 devices.
 COMPILED_ABOVE = 400_000
+
+
+def _compiled(problem: Problem) -> bool:
+    """Whether to take the compiled kernels: for a large problem, or once they are loaded
+    (numba is imported only then: a small run does without its start-up)."""
+    if len(problem.tasks) * len(problem.devices) >= COMPILED_ABOVE:
+        return True
+    kernels = sys.modules.get("scheduler.eft")
+    return kernels is not None and kernels.loaded()
 
 
 #: Up to this many devices, :func:`list_schedule` compares devices with plain floats: on
