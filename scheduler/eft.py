@@ -105,23 +105,42 @@ def list_schedule(order, times, column_of, pred_ptr, pred_idx, pred_cost, insert
     finishes = [np.empty(16) for _ in range(n_dev)]
     widest = [np.empty(1) for _ in range(n_dev)]
     ready = np.zeros(n_dev)
+    own_f = np.full(n_dev, -np.inf)  # scratch, per device: reset after each task
+    own_a = np.full(n_dev, -np.inf)
+    touched = np.empty(n_dev, np.int64)
     for i in order:
-        lo, hi = pred_ptr[i], pred_ptr[i + 1]
-        top = 0.0
-        for e in range(lo, hi):
-            a = finish_of[pred_idx[e]] + pred_cost[e]
-            if a > top:
-                top = a
-        ready[:] = top
-        for e in range(lo, hi):  # on a predecessor's device its data needs no transfer
-            q = device[pred_idx[e]]
-            value = 0.0
-            for e2 in range(lo, hi):
-                u = pred_idx[e2]
-                v = finish_of[u] if device[u] == q else finish_of[u] + pred_cost[e2]
-                if v > value:
-                    value = v
-            ready[q] = value
+        # Data ready on device q: the latest of its predecessors' finishes on q and their
+        # arrivals (finish + transfer) from elsewhere, at least 0. Per device that has a
+        # predecessor, the latest finish and arrival of those on it; the latest arrival
+        # from any other device is the best or, on the best's own device, the second best.
+        used = 0
+        for e in range(pred_ptr[i], pred_ptr[i + 1]):
+            u = pred_idx[e]
+            q = device[u]
+            f = finish_of[u]
+            a = f + pred_cost[e]
+            if own_f[q] == -np.inf and own_a[q] == -np.inf:
+                touched[used] = q
+                used += 1
+            if f > own_f[q]:
+                own_f[q] = f
+            if a > own_a[q]:
+                own_a[q] = a
+        a1, d1, a2 = -np.inf, -1, -np.inf
+        for k in range(used):
+            a = own_a[touched[k]]
+            if a > a1:
+                a1, d1, a2 = a, touched[k], a1
+            elif a > a2:
+                a2 = a
+        ready[:] = a1 if a1 > 0.0 else 0.0
+        for k in range(used):
+            q = touched[k]
+            value = a1 if q != d1 else a2
+            if own_f[q] > value:
+                value = own_f[q]
+            ready[q] = value if value > 0.0 else 0.0
+            own_f[q] = own_a[q] = -np.inf
         best_eft, best_start, best_p = np.inf, np.inf, -1
         for p in range(n_dev):
             w = times[i, column_of[p]]
