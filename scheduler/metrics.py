@@ -48,6 +48,7 @@ Formulas (time in seconds, power in watts, energy in joules):
 from __future__ import annotations
 
 import math
+import sys
 
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -214,6 +215,12 @@ def cp_min_length(problem: Any) -> float:
     """Sum of minimum execution times along the critical path by minimum
     costs, ignoring communication (the denominator of SLR)."""
     columns, _ = problem.exec_columns  # the distinct columns of exec_times: same minima
+    kernels = sys.modules.get("scheduler.eft")
+    if kernels is not None and kernels.loaded():  # a planner has paid for them: the same sums
+        ptr, pred, _, _ = problem.edge_arrays
+        reverse = np.array(problem.topological_order()[::-1], dtype=np.int64)
+        longest = kernels.upward_rank(reverse, np.min(columns, axis=1), ptr, pred, np.zeros(len(pred)))
+        return float(longest.max(initial=0.0))
     w_min = np.min(columns, axis=1).tolist()
     longest = [0.0] * len(problem.tasks)
     succs = problem.succs

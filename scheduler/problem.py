@@ -213,6 +213,10 @@ class Problem:
 
     @cached_property
     def _topological_order(self) -> tuple[int, ...]:
+        if all(not p or p[-1] < i for i, p in enumerate(self.preds)):
+            # Every edge points forward in the task list (the usual file): the earliest
+            # ready task is then always the next one, so the order is the list itself.
+            return tuple(range(len(self.preds)))
         waiting = [len(p) for p in self.preds]
         heap = [i for i, w in enumerate(waiting) if w == 0]  # already sorted: a heap
         order = []

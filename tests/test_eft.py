@@ -138,3 +138,24 @@ def test_priority_order_with_equal_ranks_keeps_parents_first(tmp_path):
             if waiting[j] == 0:
                 heapq.heappush(ready, j)
     assert order == expected
+
+
+def test_critical_path_by_the_kernel_equals_the_python_loop(tmp_path, monkeypatch):
+    from scheduler.metrics import cp_min_length
+
+    problem = cost_matrix(tmp_path, np.random.default_rng(9), 300, 4, zero_share=0.2, shuffle=True)
+    heft.heft(problem)  # loads the kernels
+    assert eft.loaded()
+    by_kernel = cp_min_length(problem)
+    monkeypatch.setattr(eft, "loaded", lambda: False)
+    assert cp_min_length(problem) == by_kernel > 0
+
+
+def test_a_task_list_in_topological_order_is_its_own_order(tmp_path):
+    forward = cost_matrix(tmp_path, np.random.default_rng(3), 200, 2)
+    assert forward.topological_order() == list(range(200))
+    shuffled = cost_matrix(tmp_path, np.random.default_rng(3), 200, 2, shuffle=True)
+    order = shuffled.topological_order()
+    position = {i: k for k, i in enumerate(order)}
+    assert sorted(order) == list(range(200)) and order != list(range(200))
+    assert all(position[u] < position[v] for v in range(200) for u in shuffled.preds[v])
