@@ -39,6 +39,7 @@ class Problem:
         table = workflow.edge_table
         if table is not None and len(table[0]) != workflow.edge_count:
             table = None  # the graph was edited after loading
+        self._edge_table = table
         #: Input edges in :attr:`preds` order (task by task, predecessors by index), from the table.
         self._by_target = None
         if table is None:
@@ -64,11 +65,11 @@ class Problem:
         ``pred[ptr[i]:ptr[i + 1]]`` (as in :attr:`preds`), ``cost`` each edge's explicit
         ``cost`` (NaN where it has none) and ``data_bytes`` its bytes (0 where none)."""
         if self._by_target is not None:
-            _, _, cost, nbytes = self.workflow.edge_table
+            u, v, cost, nbytes = self._edge_table
             order = self._by_target
             ptr = np.zeros(len(self.preds) + 1, dtype=np.int64)
-            np.cumsum(np.bincount(self.workflow.edge_table[1], minlength=len(self.preds)), out=ptr[1:])
-            return ptr, self.workflow.edge_table[0][order].astype(np.int64), cost[order], nbytes[order]
+            np.cumsum(np.bincount(v, minlength=len(self.preds)), out=ptr[1:])
+            return ptr, u[order].astype(np.int64), cost[order], nbytes[order]
         ids, out = self._ids, self._out
         costs, sizes = [], []
         for i, preds in enumerate(self.preds):

@@ -14,6 +14,7 @@ import math
 from typing import Any, Iterable, Iterator
 
 import networkx as nx
+import numpy as np
 
 from workloads.errors import InputError
 from workloads.task import TASK_KINDS, Task
@@ -44,8 +45,8 @@ class Workflow:
         #: take it instead of asking each device (:attr:`scheduler.problem.Problem.exec_columns`).
         self.exec_table: tuple[tuple[str, ...], Any] | None = None
         #: ``(u, v, cost, data_bytes)`` arrays, one entry per edge (u, v: task indices; cost NaN
-        #: where the edge has none) when the loader had them (cost-matrix instances), so that
-        #: planners need not read them edge by edge (:class:`scheduler.problem.Problem`).
+        #: where the edge has none) when the builder had them (:meth:`build`, the cost-matrix
+        #: loader), so that planners need not read them edge by edge (:class:`scheduler.problem.Problem`).
         #: Code that edits :attr:`graph` afterwards sets it to None.
         self.edge_table: tuple[Any, Any, Any, Any] | None = None
 
@@ -74,6 +75,10 @@ class Workflow:
             node[tid] = {"task": task}
             succ[tid] = {}
             pred[tid] = {}
+        us: list[str] = []
+        vs: list[str] = []
+        sizes: list[float] = []
+        costs: list[float | None] = []
         for u, v, attrs in edges:
             out = succ.get(u)
             if out is None or v not in node or u == v or v in out:
@@ -91,11 +96,19 @@ class Workflow:
             if cost is not None:
                 cost = number(cost, f"edge {u!r} -> {v!r}: cost", source=source)
             out[v] = pred[v][u] = {"data_bytes": data, "cost": cost}
+            us.append(u)
+            vs.append(v)
+            sizes.append(data)
+            costs.append(cost)
         if not _acyclic(succ, pred):
             edges = nx.find_cycle(graph)
             cycle = " -> ".join([str(u) for u, _ in edges] + [str(edges[0][0])])
             raise InputError(f"the workflow has a cycle: {cycle}", source=source, item="edges")
         workflow = cls(name, graph, platform=platform, source=source, groups=groups)
+        position = workflow.index.__getitem__
+        workflow.edge_table = (np.fromiter(map(position, us), np.intp, len(us)),
+                               np.fromiter(map(position, vs), np.intp, len(vs)),
+                               np.array(costs, dtype=float), np.array(sizes, dtype=float))  # None: NaN
         if workflow.groups or any(t.group is not None for t in workflow.tasks):
             from workloads.groups import check_groups
 
