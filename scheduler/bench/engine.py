@@ -13,6 +13,7 @@ are checked equal.
 
 from __future__ import annotations
 
+import gc
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -108,15 +109,31 @@ def run_case(tasks: int, devices: int, repeat: int, seed: int = 0) -> dict[str, 
 
 
 def scale_case(tasks: int, devices: int, seed: int = 0) -> dict[str, Any]:
-    """One simulate of a very large DAG: that it completes, its time and memory."""
+    """Simulates of a very large DAG, the static placement's and HEFT's (plan included),
+    and a bare-SimPy replay of HEFT's plan: that they complete, their times and memory."""
     workflow, _, build_s = timed(lambda: instances.workflow(tasks, seed=seed))
     platform = instances.platform(devices)
-    result, cpu_s, wall_s = timed(lambda: simulate(workflow, platform, instances.FixedPlacement(seed=seed),
-                                                   seed=seed))
-    return {"tasks": tasks, "devices": devices, "edges": workflow.graph.number_of_edges(),
+    gc.collect()
+    gc.freeze()  # the instance lives to the end: no run pays for walking it
+    try:
+        result, cpu_s, wall_s = timed(lambda: simulate(workflow, platform, instances.FixedPlacement(seed=seed),
+                                                       seed=seed))
+        completed = len(result.trace.tasks) == tasks
+        del result
+        heft, heft_s, heft_wall = timed(lambda: simulate(workflow, platform, "heft", seed=seed))
+        heft_makespan, heft_plan = heft.metrics.makespan, heft.plan
+        heft_completed = len(heft.trace.tasks) == tasks
+        del heft
+        inputs = bare_inputs(workflow, platform, heft_plan)
+        bare_makespan, bare_s, _ = timed(lambda: bare_simpy(**inputs))
+    finally:
+        gc.unfreeze()
+    return {"tasks": tasks, "devices": devices, "edges": workflow.edge_count,
             "build_s": build_s, "simulate_s": cpu_s, "simulate_wall_s": wall_s,
-            "simulate_tasks_per_s": tasks / cpu_s, "makespan": result.metrics.makespan,
-            "completed": len(result.trace.tasks) == tasks}
+            "simulate_tasks_per_s": tasks / cpu_s, "makespan": heft_makespan,
+            "completed": completed and heft_completed,
+            "heft_simulate_s": heft_s, "heft_simulate_wall_s": heft_wall, "heft_bare_simpy_s": bare_s,
+            "heft_ratio": heft_s / bare_s, "makespans_equal": _close(heft_makespan, bare_makespan)}
 
 
 def _close(a: float, b: float) -> bool:

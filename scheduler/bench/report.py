@@ -74,8 +74,10 @@ def _scale(rows):
     for r in _ok(rows):
         out.append(f"  {r['tasks']:,} tasks, {r['edges']:,} edges, {r['devices']:,} devices: built in "
                    f"{r['build_s']:.1f} s wall; simulate {r['simulate_s']:.1f} s ({r['simulate_wall_s']:.1f} s wall, "
-                   f"{r['simulate_tasks_per_s']:,.0f} tasks/s); completed: {r['completed']}; "
-                   f"peak {r['peak_rss_mb']:,.0f} MB")
+                   f"{r['simulate_tasks_per_s']:,.0f} tasks/s); HEFT simulate (plan included) "
+                   f"{r['heft_simulate_s']:.1f} s against {r['heft_bare_simpy_s']:.1f} s for bare SimPy "
+                   f"replaying its plan ({r['heft_ratio']:.2f}x, makespans equal: {r['makespans_equal']}); "
+                   f"completed: {r['completed']}; peak {r['peak_rss_mb']:,.0f} MB")
     return out + _errors(rows)
 
 
