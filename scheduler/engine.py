@@ -33,7 +33,6 @@ engine -> view, problem, policy.
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from typing import Callable
 
@@ -156,6 +155,7 @@ class Engine:
         # A finite planned execution time already proves a task can run on its device.
         table, column_of = self.problem.__dict__.get("exec_columns") or (None, None)
         column_of = column_of.tolist() if column_of is not None else None
+        finite = np.isfinite(table).tolist() if table is not None else None  # lists: cheap to index
         for i, task in enumerate(self.tasks):
             dev = device_of.get(task.id)
             if dev is None:
@@ -163,7 +163,7 @@ class Engine:
             p = self.device_index.get(dev)
             if p is None:
                 raise PolicyError(f"the plan names unknown device {dev!r}", item=f"policy {name!r}: task {task.id!r}")
-            proven = table is not None and math.isfinite(table[i, column_of[p]])
+            proven = finite is not None and finite[i][column_of[p]]
             reason = None if proven else self.devices[p].check(task)
             if reason:
                 raise PolicyError(f"the plan puts it on {dev}, which cannot run it: {reason}",
