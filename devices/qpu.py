@@ -54,7 +54,7 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Mapping
 
-from devices import mitigation
+from devices import backend_snapshot, mitigation
 from devices.device import PER_USE, RESERVED, Device
 from workloads.errors import InputError
 from workloads.task import Task
@@ -235,9 +235,7 @@ class QPU(Device):
     @property
     def backend_snapshot(self) -> Any:
         """The backend's name, target and default rep delay (:mod:`devices.backend_snapshot`)."""
-        from devices.backend_snapshot import snapshot
-
-        return snapshot(self.backend_key)
+        return backend_snapshot.snapshot(self.backend_key)
 
     @property
     def target(self) -> Any:
