@@ -53,7 +53,7 @@ def snapshot(key: str) -> Snapshot:
 
         path = None
         if transpile_cache.enabled():
-            path = transpile_cache.cache_dir().parent / "backends" / f"{key.replace(':', '-')}-{file_key(key)}.pickle"
+            path = cache_path(key)
             found = read(path, key)
         if found is None:
             found = build(key)
@@ -64,6 +64,13 @@ def snapshot(key: str) -> Snapshot:
                     pass
         _SNAPSHOTS[key] = found
     return found
+
+
+def cache_path(key: str) -> Path:
+    """``$HYBRIDSCHED_CACHE_DIR/backends/fake-torino-DIGEST.pickle`` (:func:`file_key`)."""
+    from devices.transpile_cache import cache_dir
+
+    return cache_dir().parent / "backends" / f"{key.replace(':', '-')}-{file_key(key)}.pickle"
 
 
 def build(key: str) -> Snapshot:

@@ -120,3 +120,20 @@ def test_a_qpu_reads_its_target_and_rep_delay_from_the_snapshot(cache, monkeypat
     again = QPU.from_spec({"name": "torino", "backend": "FakeTorino"})
     assert again.exec_time(task) == expected and again.rep_delay == pytest.approx(250e-6)
     assert again.num_qubits == 133 and again.target is backend_snapshot.snapshot("fake:torino").target
+
+
+def test_two_processes_writing_the_snapshot_at_once_leave_a_whole_file(tmp_path):
+    code = ("from devices import backend_snapshot\n"
+            "for _ in range(20):\n"
+            "    backend_snapshot.clear()\n"
+            "    path = backend_snapshot.cache_path('generic:20')\n"
+            "    path.unlink(missing_ok=True)\n"
+            "    backend_snapshot.snapshot('generic:20')\n"
+            "print('ok')\n")
+    env = {**os.environ, "HYBRIDSCHED_CACHE_DIR": str(tmp_path)}
+    env.pop("HYBRIDSCHED_TRANSPILE_CACHE", None)
+    procs = [subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    assert [p.communicate(timeout=300)[0].strip() for p in procs] == ["ok", "ok"]
+    (path,) = (tmp_path / "backends").iterdir()  # no temporary file left behind
+    assert backend_snapshot.read(path, "generic:20").target.num_qubits == 20
