@@ -9,11 +9,14 @@ A :class:`Snapshot` holds just those answers; it is pickled (as Qiskit's own
 parallel transpile ships a ``Target`` to its workers) to
 ``$HYBRIDSCHED_CACHE_DIR/backends/`` and read back in ~5 ms. The file's key
 is the backend, a digest of its calibration files
-(:func:`devices.transpile_cache.calibration_digest`), and the Python, Qiskit
-and qiskit-ibm-runtime versions (the code that builds the target), so an
-upgrade never reads a stale target. A missing, damaged or foreign file is
-rebuilt from the backend and rewritten atomically; the cache never turns
-into a failure. ``HYBRIDSCHED_TRANSPILE_CACHE=off`` turns it off too.
+(:func:`devices.transpile_cache.calibration_digest`), the Python, Qiskit
+and qiskit-ibm-runtime versions (the code that builds the target) and the
+digest of ``devices/qpu.py`` (which picks and builds the backend), so an
+upgrade or a code change never reads a stale target. A missing, damaged or
+foreign file is rebuilt from the backend and rewritten atomically; the cache
+never turns into a failure. ``HYBRIDSCHED_TRANSPILE_CACHE=off`` turns it off
+too. Unpickling runs what the file names: the cache directory must be the
+user's own, as ``~/.cache`` is.
 
 The real backend (:func:`devices.qpu.load_backend`) is still built for what
 needs it: an Aer simulation, a run's calibration record.
@@ -89,10 +92,12 @@ def file_key(key: str) -> str:
 def _identity(key: str) -> list[Any]:
     import qiskit
 
-    from devices.transpile_cache import calibration_digest
+    from devices.transpile_cache import calibration_digest, source_digest
 
     runtime = _runtime_version() if key.startswith("fake:") else None
-    return [FORMAT, key, calibration_digest(key), list(sys.version_info[:2]), qiskit.__version__, runtime]
+    # source_digest: devices/qpu.py builds the backend (load_backend) and reads its rep delay
+    return [FORMAT, key, calibration_digest(key), list(sys.version_info[:2]), qiskit.__version__, runtime,
+            source_digest()]
 
 
 def _runtime_version() -> str:

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 import devices.qpu as qpu_module
-from devices import backend_snapshot
+from devices import backend_snapshot, transpile_cache
 from devices.qpu import QPU, compile_circuit, load_backend
 from tests.conftest import DATA, ROOT
 from workloads.loaders import load_workflow
@@ -80,6 +80,8 @@ def test_the_file_key_follows_backend_calibration_and_versions(cache, monkeypatc
     monkeypatch.setattr(backend_snapshot, "_runtime_version", lambda: "0.0.0")
     assert backend_snapshot.file_key("fake:torino") != before
     assert backend_snapshot.file_key("generic:20") in keys  # a generic backend is Qiskit's alone
+    monkeypatch.setattr(transpile_cache, "source_digest", lambda: "0" * 64)  # devices/qpu.py changed
+    assert backend_snapshot.file_key("generic:20") not in keys
 
 
 def test_no_snapshot_is_kept_when_the_cache_is_off(cache, monkeypatch):
