@@ -19,7 +19,7 @@ too. Unpickling runs what the file names: the cache directory must be the
 user's own, as ``~/.cache`` is.
 
 The real backend (:func:`devices.qpu.load_backend`) is still built for what
-needs it: an Aer simulation, a run's calibration record.
+needs it: an Aer simulation.
 """
 
 from __future__ import annotations
@@ -33,19 +33,23 @@ from pathlib import Path
 from typing import Any
 
 #: Bump when the snapshot's layout changes.
-FORMAT = 1
+FORMAT = 2
 #: Backend key -> its snapshot, once per process.
 _SNAPSHOTS: dict[str, "Snapshot"] = {}
 
 
 @dataclass(frozen=True)
 class Snapshot:
-    """A backend's name, target and default rep delay: all that scoring asks of it."""
+    """A backend's name, target and default rep delay: all that scoring asks of it; and its
+    version and calibration date, which a run's manifest records."""
 
     name: str
     target: Any
     #: The backend's ``default_rep_delay``, seconds (IBM's 250 us when it has none).
     default_rep_delay_s: float
+    backend_version: str = ""
+    #: ``properties().last_update_date``, or ``unknown (ErrorType)`` when the backend has none.
+    calibration_date: str = ""
 
 
 def snapshot(key: str) -> Snapshot:
@@ -81,7 +85,12 @@ def build(key: str) -> Snapshot:
     from devices.qpu import default_rep_delay, load_backend
 
     backend = load_backend(key)
-    return Snapshot(str(getattr(backend, "name", key)), backend.target, default_rep_delay(backend))
+    try:
+        date = str(backend.properties().last_update_date)
+    except Exception as err:  # a generic backend has no properties
+        date = f"unknown ({type(err).__name__})"
+    return Snapshot(str(getattr(backend, "name", key)), backend.target, default_rep_delay(backend),
+                    str(getattr(backend, "backend_version", "")), date)
 
 
 def file_key(key: str) -> str:
@@ -122,7 +131,8 @@ def read(path: Path, key: str) -> Snapshot | None:
         if (not isinstance(data, dict) or data.get("identity") != _identity(key)
                 or not isinstance(data.get("target"), Target) or data["target"].num_qubits is None):
             return None
-        return Snapshot(str(data["name"]), data["target"], float(data["default_rep_delay_s"]))
+        return Snapshot(str(data["name"]), data["target"], float(data["default_rep_delay_s"]),
+                        str(data["backend_version"]), str(data["calibration_date"]))
     except Exception:  # missing, truncated, from another layout: rebuild
         return None
 
@@ -131,7 +141,8 @@ def write(path: Path, key: str, snap: Snapshot) -> None:
     from scheduler.api import replace_atomic
 
     data = pickle.dumps({"identity": _identity(key), "name": snap.name, "target": snap.target,
-                         "default_rep_delay_s": snap.default_rep_delay_s}, protocol=pickle.HIGHEST_PROTOCOL)
+                         "default_rep_delay_s": snap.default_rep_delay_s, "backend_version": snap.backend_version,
+                         "calibration_date": snap.calibration_date}, protocol=pickle.HIGHEST_PROTOCOL)
 
     def write_bytes(tmp: str) -> None:
         with open(tmp, "wb") as f:

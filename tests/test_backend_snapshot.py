@@ -139,3 +139,18 @@ def test_two_processes_writing_the_snapshot_at_once_leave_a_whole_file(tmp_path)
     assert [p.communicate(timeout=300)[0].strip() for p in procs] == ["ok", "ok"]
     (path,) = (tmp_path / "backends").iterdir()  # no temporary file left behind
     assert backend_snapshot.read(path, "generic:20").target.num_qubits == 20
+
+
+def test_a_runs_calibration_record_comes_from_the_snapshot_as_from_the_backend(cache, monkeypatch):
+    from devices.platform import load_platform
+    from scheduler.experiments.runs import platform_ids
+
+    backend = load_backend("fake:torino")
+    expected = {"backend": "FakeTorino", "backend_name": backend.name,
+                "backend_version": str(backend.backend_version),
+                "calibration_date": str(backend.properties().last_update_date)}
+    platform_ids(load_platform("hybrid-lab"))  # writes the snapshot
+    monkeypatch.setattr(backend_snapshot, "_SNAPSHOTS", {})
+    monkeypatch.setattr(qpu_module, "load_backend", lambda key: pytest.fail("built the backend"))
+    (record,) = platform_ids(load_platform("hybrid-lab"))["calibrations"].values()
+    assert record == expected and record["calibration_date"].startswith("20")
