@@ -28,9 +28,12 @@ def _write(circuit: Any, h: Any, definitions: dict[int, str]) -> None:
     cindex = {bit: i for i, bit in enumerate(circuit.clbits)}
     h.update(f"circuit {circuit.num_qubits} {circuit.num_clbits} {_param(circuit.global_phase)}\n".encode())
     for inst in circuit.data:
-        op = inst.operation
         qs = ",".join(str(qindex[q]) for q in inst.qubits)
         cs = ",".join(str(cindex[c]) for c in inst.clbits)
+        if inst.is_standard_gate():  # the same line, without building the Python gate (half the time)
+            h.update(f"{inst.name}|{qs}|{cs}|{';'.join(_param(p) for p in inst.params)}\n".encode())
+            continue
+        op = inst.operation
         params = ";".join(_param(p) for p in op.params if not _is_circuit(p))
         h.update(f"{op.name}|{qs}|{cs}|{params}".encode())
         if getattr(op, "blocks", None):

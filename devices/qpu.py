@@ -54,7 +54,7 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Mapping
 
-from devices import mitigation
+from devices import backend_snapshot, mitigation
 from devices.device import PER_USE, RESERVED, Device
 from workloads.errors import InputError
 from workloads.task import Task
@@ -228,12 +228,18 @@ class QPU(Device):
 
     @property
     def qiskit_backend(self) -> Any:
-        """The Qiskit backend (built on first use and shared by the process)."""
+        """The Qiskit backend (built on first use and shared by the process); scoring needs only
+        :attr:`backend_snapshot`, which a warm process reads from disk without building this."""
         return load_backend(self.backend_key)
 
     @property
+    def backend_snapshot(self) -> Any:
+        """The backend's name, target and default rep delay (:mod:`devices.backend_snapshot`)."""
+        return backend_snapshot.snapshot(self.backend_key)
+
+    @property
     def target(self) -> Any:
-        return self.qiskit_backend.target
+        return self.backend_snapshot.target
 
     @property
     def num_qubits(self) -> int:
@@ -244,12 +250,7 @@ class QPU(Device):
         """Seconds between shots: ``rep_delay_s`` or the backend's default."""
         if self.rep_delay_s is not None:
             return self.rep_delay_s
-        # Reading it parses the backend's whole configuration (~0.5 ms): once per backend.
-        key = self.backend_key
-        delay = _REP_DELAYS.get(key)
-        if delay is None:
-            delay = _REP_DELAYS[key] = default_rep_delay(self.qiskit_backend)
-        return delay
+        return self.backend_snapshot.default_rep_delay_s
 
     def compiled(self, task: Task) -> Compiled:
         """``task``'s circuit transpiled to this target (cached by circuit and target)."""
@@ -269,7 +270,7 @@ class QPU(Device):
             from devices.transpile_cache import compile_cached
 
             result = _TRANSPILED[key] = compile_cached(circuit, key[0], self.backend_key,
-                                                       lambda: self.qiskit_backend, self.optimization_level)
+                                                       lambda: self.backend_snapshot, self.optimization_level)
         self._compiled[id(circuit)] = (circuit, result)  # holding the circuit keeps its id unique
         return result
 
@@ -337,8 +338,6 @@ class QPU(Device):
 #: (circuit fingerprint, backend key, optimization level) -> Compiled, or a reason it cannot run.
 _TRANSPILED: dict[tuple[str, str, int], Compiled | str] = {}
 _BACKENDS: dict[str, Any] = {}
-#: Backend key -> its default rep delay, seconds.
-_REP_DELAYS: dict[str, float] = {}
 
 
 def shots_of(task: Task) -> int:
@@ -418,6 +417,9 @@ def circuit_fingerprint(circuit: Any) -> str:
 
 def compile_circuit(circuit: Any, backend: Any, optimization_level: int = 2) -> Compiled | str:
     """Transpile ``circuit`` to ``backend``'s target and read its duration, reset and ESP.
+
+    ``backend`` is a Qiskit backend or a :class:`devices.backend_snapshot.Snapshot`: only its
+    ``target`` and ``name`` are read.
 
     Returns a one-line reason instead when the circuit cannot be mapped.
     """

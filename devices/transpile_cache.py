@@ -71,7 +71,9 @@ def calibration_digest(backend_key: str) -> str:
     return digest
 
 
-def _source_digest() -> str:
+def source_digest() -> str:
+    """A digest of the model's source: ``devices/qpu.py`` (which also builds the backends),
+    ``circuit_timing.py`` and ``pass_managers.py``."""
     if not _SOURCE_DIGEST:
         here = Path(__file__).parent
         h = hashlib.sha256()
@@ -87,7 +89,7 @@ def entry_key(fingerprint: str, backend_key: str, optimization_level: int) -> st
     from devices.qpu import TRANSPILE_SEED
 
     parts = [FORMAT, fingerprint, backend_key, calibration_digest(backend_key), optimization_level,
-             TRANSPILE_SEED, qiskit.__version__, _source_digest()]
+             TRANSPILE_SEED, qiskit.__version__, source_digest()]
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
 
 

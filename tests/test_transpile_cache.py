@@ -142,3 +142,18 @@ def test_fingerprint_tells_apart_what_changes_the_run():
               (circuit(), circuit(angle=0.25), circuit(value=0), circuit(qubit=0), circuit(else_gate="h"))}
     assert len(prints) == 5
     assert qpu_module.circuit_fingerprint(circuit()) == qpu_module.circuit_fingerprint(circuit())
+
+
+def test_fingerprint_lines_of_standard_gates_are_those_of_any_gate():
+    """Standard gates take a short path (no Python gate built); their lines stay the general ones,
+    so keys written before it are still found."""
+    import hashlib
+
+    from qiskit import QuantumCircuit
+
+    qc = QuantumCircuit(2, 1)
+    qc.rx(0.3, 0)
+    qc.cx(0, 1)
+    qc.measure(1, 0)
+    lines = "circuit 2 1 0.0\nrx|0||0.3\ncx|0,1||\nmeasure|1|0|\n"
+    assert qpu_module.circuit_fingerprint(qc) == hashlib.sha256(lines.encode()).hexdigest()

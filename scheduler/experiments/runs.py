@@ -150,11 +150,11 @@ def platform_ids(platform: Any) -> dict[str, Any]:
             continue
         snapshot = {"backend": backend}
         if backend != "generic":
-            try:  # a fake backend's calibration snapshot carries its date
-                qiskit_backend = d.qiskit_backend
-                snapshot["backend_name"] = str(qiskit_backend.name)
-                snapshot["backend_version"] = str(getattr(qiskit_backend, "backend_version", ""))
-                snapshot["calibration_date"] = str(qiskit_backend.properties().last_update_date)
+            try:  # a fake backend's calibration snapshot carries its date (kept on disk with its target)
+                kept = d.backend_snapshot
+                snapshot["backend_name"] = kept.name
+                snapshot["backend_version"] = kept.backend_version
+                snapshot["calibration_date"] = kept.calibration_date
             except Exception as err:  # provenance must not fail a run that succeeded
                 snapshot["calibration_date"] = f"unknown ({type(err).__name__})"
         calibrations[d.name] = snapshot
