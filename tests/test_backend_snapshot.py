@@ -104,8 +104,7 @@ def test_a_warm_process_never_imports_qiskit_ibm_runtime(tmp_path):
         "    t = Task(t.id, kind='quantum', circuit=t.circuit, shots=100)\n"
         "    print(qpu.check(t), repr(qpu.exec_time(t)), repr(qpu.fidelity(t)))\n"
         "print('qiskit_ibm_runtime' in sys.modules)\n")
-    env = {**os.environ, "HYBRIDSCHED_CACHE_DIR": str(tmp_path)}
-    env.pop("HYBRIDSCHED_TRANSPILE_CACHE", None)
+    env = _child_env(tmp_path)
     runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env,
                            check=True).stdout.splitlines() for _ in range(2)]
     assert runs[0][:-1] == runs[1][:-1] and runs[0][0].startswith("None ")
@@ -132,8 +131,7 @@ def test_two_processes_writing_the_snapshot_at_once_leave_a_whole_file(tmp_path)
             "    path.unlink(missing_ok=True)\n"
             "    backend_snapshot.snapshot('generic:20')\n"
             "print('ok')\n")
-    env = {**os.environ, "HYBRIDSCHED_CACHE_DIR": str(tmp_path)}
-    env.pop("HYBRIDSCHED_TRANSPILE_CACHE", None)
+    env = _child_env(tmp_path)
     procs = [subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
              for _ in range(2)]
     assert [p.communicate(timeout=300)[0].strip() for p in procs] == ["ok", "ok"]
@@ -154,3 +152,10 @@ def test_a_runs_calibration_record_comes_from_the_snapshot_as_from_the_backend(c
     monkeypatch.setattr(qpu_module, "load_backend", lambda key: pytest.fail("built the backend"))
     (record,) = platform_ids(load_platform("hybrid-lab"))["calibrations"].values()
     assert record == expected and record["calibration_date"].startswith("20")
+
+
+def _child_env(cache_dir) -> dict:
+    """The environment of a child process caching in ``cache_dir`` (cache on)."""
+    env = {**os.environ, "HYBRIDSCHED_CACHE_DIR": str(cache_dir)}
+    env.pop("HYBRIDSCHED_TRANSPILE_CACHE", None)
+    return env
