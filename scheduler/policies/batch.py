@@ -45,6 +45,7 @@ import math
 
 import numpy as np
 
+from scheduler.policies.heft import ready_row, uniform_link
 from scheduler.policy import Plan, Policy
 from scheduler.problem import Problem
 
@@ -219,6 +220,10 @@ def batch_plan(problem: Problem, rule: str) -> Plan:
     pool = _Pool(P, rule, multi)
     device_of = np.full(n, -1, dtype=np.intp)
     finish = np.zeros(n)
+    # Plain-number copies for ready_row, which builds a data-ready row from scalars where
+    # every input edge has one transfer time (HEFT's rows, the same values).
+    placed_on, finished = [-1] * n, [0.0] * n
+    out, ids, uniform = problem.out_edges, problem._ids, uniform_link(problem)
     waiting = [len(p) for p in preds]
     plan = Plan(device={})
 
@@ -228,6 +233,10 @@ def batch_plan(problem: Problem, rule: str) -> Plan:
         ready = pool.ready[:, rows]  # devices x new rows, filled in place
         ready.fill(0.0)
         for r, i in enumerate(new):
+            row = ready_row(i, preds[i], finished, placed_on, out, ids, P, uniform)
+            if row is not None:
+                ready[:, r] = row
+                continue
             col = ready[:, r]
             for u in preds[i]:
                 np.maximum(col, finish[u] + comm_times_from(u, i, int(device_of[u])), out=col)
@@ -256,6 +265,7 @@ def batch_plan(problem: Problem, rule: str) -> Plan:
             last_finish[p] = max(last_finish[p], end)
         last_start[p] = start
         device_of[i], finish[i] = p, end
+        placed_on[i], finished[i] = p, end
         task_id = tasks[i].id
         plan.device[task_id] = devices[p].name
         plan.start[task_id] = start

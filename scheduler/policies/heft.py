@@ -98,11 +98,7 @@ def list_schedule(problem: Problem, order: list[int], *, insertion: bool = True)
     tasks = problem.tasks
     n_dev = len(devices)
     single = [d.slots == 1 for d in devices]  # a runnable task holds the one slot
-    platform = problem.platform
-    uniform = None
-    if not platform.links and getattr(platform, "network", None) is None and n_dev:
-        latency, bandwidth = problem._link_matrices
-        uniform = (float(latency[0, -1]), float(bandwidth[0, -1])) if n_dev > 1 else (0.0, math.inf)
+    uniform = uniform_link(problem)
     if all(single) and n_dev and _compiled(problem):
         compiled = _list_schedule_compiled(problem, order, insertion, uniform)
         if compiled is not None:
@@ -130,7 +126,7 @@ def list_schedule(problem: Problem, order: list[int], *, insertion: bool = True)
     for i in order:
         task = tasks[i]
         w = times[i]
-        ready = _ready_row(i, preds[i], finish, placed_on, out, ids, n_dev, uniform)
+        ready = ready_row(i, preds[i], finish, placed_on, out, ids, n_dev, uniform)
         if ready is None:  # some edge uses the link model: one row per predecessor
             ready = np.zeros(n_dev)
             for u in preds[i]:
@@ -295,7 +291,18 @@ def _list_schedule_scalar(problem: Problem, order: list[int], insertion: bool, t
     return plan
 
 
-def _ready_row(i: int, preds: list[int], finish: list[float], placed_on: list[int], out: list[dict],
+def uniform_link(problem: Problem) -> tuple[float, float] | None:
+    """``(latency, bandwidth)`` when one link joins every two devices (no named links, no
+    network), the form :func:`ready_row` takes; else None."""
+    platform = problem.platform
+    n_dev = len(problem.devices)
+    if platform.links or getattr(platform, "network", None) is not None or not n_dev:
+        return None
+    latency, bandwidth = problem._link_matrices
+    return (float(latency[0, -1]), float(bandwidth[0, -1])) if n_dev > 1 else (0.0, math.inf)
+
+
+def ready_row(i: int, preds: list[int], finish: list[float], placed_on: list[int], out: list[dict],
                ids: list[str], n_dev: int, uniform: tuple[float, float] | None = None) -> np.ndarray | None:
     """When every input edge of task ``i`` has an explicit ``cost`` or the platform one
     link between every two devices (``uniform``: its latency, bandwidth), the data-ready time
@@ -314,7 +321,7 @@ def _ready_row(i: int, preds: list[int], finish: list[float], placed_on: list[in
 
 def _ready_scalars(i: int, preds: list[int], finish: list[float], placed_on: list[int], out: list[dict],
                    ids: list[str], uniform: tuple[float, float] | None):
-    """:func:`_ready_row` as ``(value on every other device, [(device, value), ...])``, or None."""
+    """:func:`ready_row` as ``(value on every other device, [(device, value), ...])``, or None."""
     if not preds:
         return 0.0, ()
     tid = ids[i]
