@@ -85,9 +85,9 @@ def list_schedule(problem: Problem, order: list[int], *, insertion: bool = True)
     """Place tasks in ``order``, each on the device of earliest finish time.
 
     Single-slot devices with one transfer time per edge (its ``cost``, or one link
-    between all devices) take the compiled kernel (:func:`scheduler.eft.list_schedule`).
-    Otherwise:
-    Data-ready times come for all devices at once (numpy rows of
+    between all devices) take the compiled kernel (:func:`scheduler.eft.list_schedule`)
+    from :data:`COMPILED_ABOVE` task x device pairs. Otherwise data-ready times come for
+    all devices at once (numpy rows of
     :meth:`Problem.comm_times_from`); the insertion search then runs only on
     devices that could beat the best append-at-the-end finish time, since a
     task can start no earlier than its data is ready and no later than the
