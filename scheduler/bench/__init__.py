@@ -111,8 +111,16 @@ def cases(quick: bool, areas: tuple[str, ...] = AREAS) -> list[Case]:
     if "rl" in areas:
         out.append(Case("rl", "rl:run_case", {"steps": 5_000 if quick else 20_000}))
     if "qpu-modes" in areas:
-        out.append(Case("qpu-modes", "qpu_modes:run_case", {"iterations": 100 if quick else 1000,
-                                                            "repeat": 1 if quick else 3}))
+        import os
+        import tempfile
+
+        # cold (an emptied cache: the first simulate transpiles), then a new process's rerun on it
+        cache = os.path.join(tempfile.gettempdir(), f"hybridsched-bench-qpu-cache-{os.getpid()}")
+        iterations = 100 if quick else 1000
+        out.append(Case("qpu-modes", "qpu_modes:run_case", {"iterations": iterations, "repeat": 1 if quick else 3,
+                                                            "cache_dir": cache, "phase": "cold"}))
+        out.append(Case("qpu-modes", "qpu_modes:run_case", {"iterations": iterations, "repeat": 1,
+                                                            "cache_dir": cache, "phase": "rerun", "cleanup": True}))
     if "network" in areas:
         out.append(Case("network", "network:bench_case", {"tasks": 2_000 if quick else 100_000},
                         timeout=3600))

@@ -35,10 +35,31 @@ def available() -> str | None:
     return None
 
 
-def run_case(iterations: int = 1000, repeat: int = 3) -> dict[str, Any]:
+def run_case(iterations: int = 1000, repeat: int = 3, cache_dir: str | None = None, phase: str | None = None,
+             cleanup: bool = False) -> dict[str, Any]:
+    """The goals above; with ``cache_dir``, on that on-disk cache: ``phase`` "cold" empties it
+    first (the first simulate then transpiles every circuit), "rerun" takes it as an earlier
+    case left it (the first simulate is a new process's rerun on a filled cache)."""
     why = available()
     if why:
         return {"available": False, "reason": why}
+    if cache_dir is None:
+        return _measure(iterations, repeat)
+    import os
+    import shutil
+
+    if phase == "cold":
+        shutil.rmtree(cache_dir, ignore_errors=True)
+    os.environ["HYBRIDSCHED_CACHE_DIR"] = cache_dir
+    os.environ.pop("HYBRIDSCHED_TRANSPILE_CACHE", None)
+    try:
+        return {**_measure(iterations, repeat), "phase": phase}
+    finally:
+        if cleanup:
+            shutil.rmtree(cache_dir, ignore_errors=True)
+
+
+def _measure(iterations: int, repeat: int) -> dict[str, Any]:
     from devices.platform import load_platform
     from scheduler.api import simulate
     from workloads.generators import generate

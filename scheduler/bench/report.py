@@ -149,6 +149,10 @@ def _qpu_modes(rows):
     out = []
     for r in _measured(rows, out):
         runs = r["runs"]
+        if r.get("phase"):
+            cache = "an emptied cache" if r["phase"] == "cold" else "the cache the cold case filled"
+            out.append(f"  VQE {r['iterations']} iterations, first session simulate of a new process on {cache}: "
+                       f"{runs['session']['cold_s']:.2f} s")
         out.append(f"  VQE {r['iterations']} iterations ({r['circuits']} circuits), warm transpile cache:")
         out.append(f"    session, tenants at load 0.9: {r['session_s']:.2f} s (goal < {r['session_goal_s']:g} s); "
                    f"makespan {runs['session']['makespan']:.4g} s, {runs['session']['background_jobs']} "
