@@ -196,7 +196,7 @@ class Engine:
             return
         now = self.env.now
         ids, names = self._ids, self._names
-        edge = self.problem.out_edges[u][ids[v]]
+        edge = self.problem.edge(u, v)
         route = self.routes.get((pu, pv)) if self.routes else None
         if route is not None and self.network is not None and edge.get("cost") is None:
             # Shared links: the flow model says when the last byte arrives.

@@ -64,11 +64,11 @@ class Problem:
         ``(ptr, pred, cost, data_bytes)`` where task i's predecessors are
         ``pred[ptr[i]:ptr[i + 1]]`` (as in :attr:`preds`), ``cost`` each edge's explicit
         ``cost`` (NaN where it has none) and ``data_bytes`` its bytes (0 where none)."""
+        ptr = np.zeros(len(self.preds) + 1, dtype=np.int64)
+        np.cumsum([len(p) for p in self.preds], out=ptr[1:])
         if self._by_target is not None:
-            u, v, cost, nbytes = self._edge_table
+            u, _, cost, nbytes = self._edge_table
             order = self._by_target
-            ptr = np.zeros(len(self.preds) + 1, dtype=np.int64)
-            np.cumsum(np.bincount(v, minlength=len(self.preds)), out=ptr[1:])
             return ptr, u[order].astype(np.int64), cost[order], nbytes[order]
         ids, out = self._ids, self._out
         costs, sizes = [], []
@@ -78,8 +78,6 @@ class Problem:
                 edge = out[u][tid]
                 costs.append(edge.get("cost"))
                 sizes.append(edge.get("data_bytes", 0.0))
-        ptr = np.zeros(len(self.preds) + 1, dtype=np.int64)
-        np.cumsum([len(p) for p in self.preds], out=ptr[1:])
         pred = np.fromiter((u for preds in self.preds for u in preds), dtype=np.int64, count=int(ptr[-1]))
         return ptr, pred, np.array(costs, dtype=float), np.array(sizes, dtype=float)
 

@@ -218,11 +218,10 @@ def batch_plan(problem: Problem, rule: str) -> Plan:
         return np.maximum(last_start[p], free[np.clip(need, 1, len(free)) - 1])
 
     pool = _Pool(P, rule, multi)
-    device_of = np.full(n, -1, dtype=np.intp)
-    finish = np.zeros(n)
-    # Plain-number copies for ready_row, which builds a data-ready row from scalars where
-    # every input edge has one transfer time (HEFT's rows, the same values).
-    placed_on, finished = [-1] * n, [0.0] * n
+    #: Each planned task's device and finish (plain numbers: ready_row reads them one by one).
+    device_of, finish = [-1] * n, [0.0] * n
+    # ready_row builds a data-ready row from scalars where every input edge has one
+    # transfer time (HEFT's rows, the same values); the link model needs a row per edge.
     out, ids, uniform = problem.out_edges, problem._ids, uniform_link(problem)
     waiting = [len(p) for p in preds]
     plan = Plan(device={})
@@ -233,13 +232,13 @@ def batch_plan(problem: Problem, rule: str) -> Plan:
         ready = pool.ready[:, rows]  # devices x new rows, filled in place
         ready.fill(0.0)
         for r, i in enumerate(new):
-            row = ready_row(i, preds[i], finished, placed_on, out, ids, P, uniform)
+            row = ready_row(i, preds[i], finish, device_of, out, ids, P, uniform)
             if row is not None:
                 ready[:, r] = row
                 continue
             col = ready[:, r]
             for u in preds[i]:
-                np.maximum(col, finish[u] + comm_times_from(u, i, int(device_of[u])), out=col)
+                np.maximum(col, finish[u] + comm_times_from(u, i, device_of[u]), out=col)
         pool.w[:, rows] = columns[new][:, column_of].T
         for c, p in enumerate(multi):
             pool.need[c, rows] = [devices[p].slots_needed(tasks[i]) for i in new]
@@ -265,7 +264,6 @@ def batch_plan(problem: Problem, rule: str) -> Plan:
             last_finish[p] = max(last_finish[p], end)
         last_start[p] = start
         device_of[i], finish[i] = p, end
-        placed_on[i], finished[i] = p, end
         task_id = tasks[i].id
         plan.device[task_id] = devices[p].name
         plan.start[task_id] = start
