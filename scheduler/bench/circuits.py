@@ -22,7 +22,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from scheduler.bench.timing import timed
+from scheduler.bench.timing import disk_cache, timed
 
 ROOT = Path(__file__).resolve().parents[2]
 QASMBENCH = Path("/work/.mirror/pnnl+QASMBench/repo")
@@ -94,12 +94,11 @@ def _generated(folder: Path, count: int, max_qubits: int) -> list[Path]:
 
 
 def cache_case(cache_dir: str, phase: str, circuits: int = 100, cleanup: bool = False) -> dict[str, Any]:
-    import os
+    with disk_cache(cache_dir, phase, cleanup):
+        return _load_and_score(phase, circuits)
 
-    if phase == "cold":
-        shutil.rmtree(cache_dir, ignore_errors=True)
-    os.environ["HYBRIDSCHED_CACHE_DIR"] = cache_dir
-    os.environ.pop("HYBRIDSCHED_TRANSPILE_CACHE", None)
+
+def _load_and_score(phase: str, circuits: int) -> dict[str, Any]:
     from workloads.loaders import load_workflow
 
     work = Path(tempfile.mkdtemp(prefix="hybridsched-circuits-"))
@@ -126,8 +125,6 @@ def cache_case(cache_dir: str, phase: str, circuits: int = 100, cleanup: bool = 
                 "figures": [list(s) for s in scored]}
     finally:
         shutil.rmtree(work, ignore_errors=True)
-        if cleanup:
-            shutil.rmtree(cache_dir, ignore_errors=True)
 
 
 def _backend():

@@ -21,7 +21,7 @@ import importlib.util
 from pathlib import Path
 from typing import Any
 
-from scheduler.bench.timing import median, timed
+from scheduler.bench.timing import disk_cache, median, timed
 
 LOADED = Path(__file__).resolve().parents[1] / "suites" / "platforms" / "hybrid-lab-load90.yaml"
 #: Background jobs that arrive before the tenants case's first circuit.
@@ -45,18 +45,8 @@ def run_case(iterations: int = 1000, repeat: int = 3, cache_dir: str | None = No
         return {"available": False, "reason": why}
     if cache_dir is None:
         return _measure(iterations, repeat)
-    import os
-    import shutil
-
-    if phase == "cold":
-        shutil.rmtree(cache_dir, ignore_errors=True)
-    os.environ["HYBRIDSCHED_CACHE_DIR"] = cache_dir
-    os.environ.pop("HYBRIDSCHED_TRANSPILE_CACHE", None)
-    try:
+    with disk_cache(cache_dir, phase, cleanup):
         return {**_measure(iterations, repeat), "phase": phase}
-    finally:
-        if cleanup:
-            shutil.rmtree(cache_dir, ignore_errors=True)
 
 
 def _measure(iterations: int, repeat: int) -> dict[str, Any]:
