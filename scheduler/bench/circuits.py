@@ -36,11 +36,16 @@ def corpus(folder: Path, count: int = 100, max_qubits: int = 20) -> tuple[list[P
 
     files: list[Path] = []
     origin = "QASMBench"
-    if QASMBENCH.exists():
-        from benchmarks.qasmbench import checkout, corpus_files
+    helper = ROOT / "benchmarks" / "qasmbench.py"  # in a checkout, not in the wheel
+    if QASMBENCH.exists() and helper.is_file():
+        import importlib.util
 
-        source = checkout(QASMBENCH, folder / "qasmbench")
-        for path in corpus_files(source):
+        # By file: `benchmarks` is not importable from the installed `hybridsched` script.
+        spec = importlib.util.spec_from_file_location("_qasmbench", helper)
+        qasmbench = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(qasmbench)
+        source = qasmbench.checkout(QASMBENCH, folder / "qasmbench")
+        for path in qasmbench.corpus_files(source):
             try:
                 circuit = read_circuit(path)
             except InputError:
