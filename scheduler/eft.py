@@ -119,7 +119,7 @@ def list_schedule(order, times, column_of, pred_ptr, pred_idx, pred_cost, insert
             q = device[u]
             f = finish_of[u]
             a = f + pred_cost[e]
-            if own_f[q] == -np.inf and own_a[q] == -np.inf:
+            if own_f[q] == -np.inf:  # its first predecessor on q (finishes are >= 0)
                 touched[used] = q
                 used += 1
             if f > own_f[q]:
